@@ -1,0 +1,192 @@
+//! `pin_verify_chain` and friends: the verdict on a chain the server sent.
+
+use std::ffi::c_char;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::buffer::write_truncated;
+use super::store::pin_store;
+use super::{ffi_boundary, try_cstr, try_ref, try_slice};
+use crate::explain::explain;
+use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN, CERTPIN_MAX_HOST_LEN};
+use crate::result::{PinError, pin_result, result_code, result_description, result_name};
+use crate::verify::{Verdict, verify_chain};
+
+/// One DER certificate, borrowed: `len` bytes at `data`. certpin never keeps the pointer
+/// after the call returns.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct pin_bytes {
+    /// The certificate's DER bytes. Must not be NULL, even when `len` is 0.
+    pub data: *const u8,
+    /// The number of bytes at `data`, at most `CERTPIN_MAX_CERT_LEN`.
+    pub len: usize,
+}
+
+/// The verdict on a chain as the server sent it, at the current time.
+///
+/// `chain[0]` is the leaf; the rest are untrusted intermediates in any order. `host` is the
+/// DNS name or IP address literal the app meant to reach. The chain is validated as Web PKI
+/// server authentication (signatures, dates, basic and name constraints, EKU serverAuth, the
+/// host name) against the store's anchors (or the built-in roots); where the host has pins,
+/// a path passes only if one of its certificates (leaf, intermediates used, anchor) has a
+/// pinned key, and the chain passes if any valid path does. Certificates the server sent that
+/// are not on the validated path never count.
+///
+/// Everything is borrowed for the call only. The store may be changed by other threads at the
+/// same time: the verdict is reached on one consistent state of it.
+///
+/// Returns `PIN_OK` when trusted; otherwise `PIN_ERR_NULL_ARGUMENT` (store, chain, host or a
+/// certificate's data is NULL), `PIN_ERR_EMPTY_CHAIN`, `PIN_ERR_INVALID_ARGUMENT` (more than
+/// `CERTPIN_MAX_CHAIN_LEN` certificates, one above `CERTPIN_MAX_CERT_LEN` bytes, host not
+/// UTF-8 or above `CERTPIN_MAX_HOST_LEN` bytes), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_CERTIFICATE`,
+/// `PIN_ERR_UNKNOWN_ISSUER`, `PIN_ERR_EXPIRED`, `PIN_ERR_NOT_YET_VALID`,
+/// `PIN_ERR_HOST_MISMATCH`, `PIN_ERR_INVALID_CHAIN` or `PIN_ERR_PIN_MISMATCH`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `chain` NULL or `chain_len` readable `pin_bytes`
+/// whose `data` point to `len` readable bytes, `host` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_verify_chain(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+) -> pin_result {
+    // SAFETY: forwarded as they came; see the safety section.
+    unsafe { pin_verify_chain_at(store, chain, chain_len, host, now()) }
+}
+
+/// `pin_verify_chain` at `unix_time` (seconds since the Unix epoch) instead of now.
+///
+/// # Safety
+/// As for `pin_verify_chain`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_verify_chain_at(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+    unix_time: u64,
+) -> pin_result {
+    ffi_boundary(|| {
+        // SAFETY: forwarded as they came; see the safety section.
+        match unsafe { verdict_for(store, chain, chain_len, host, unix_time) } {
+            Ok((verdict, _)) => result_code(&verdict.result),
+            Err(error) => error.code(),
+        }
+    })
+}
+
+/// `pin_verify_chain`, and a human-readable explanation of the verdict written into
+/// `explanation`: the result, the host, the policy (pattern) that applied and its pins, and
+/// each certificate of the chain with its `sha256/` pin and subject (on a pin mismatch, also
+/// the valid path that held no pinned key). Paste a pin from it into your policy.
+///
+/// The text is written like `snprintf`: cut to fit `explanation_len` bytes (a cut text ends
+/// in `"...\n"`), always NUL-terminated, written for every result including argument errors.
+/// With `explanation` NULL or `explanation_len` 0 nothing is written and no text is made.
+/// 4096 bytes hold the explanation of any usual chain.
+///
+/// Returns the same verdict `pin_verify_chain` would.
+///
+/// # Safety
+/// As for `pin_verify_chain`; `explanation` must be NULL or `explanation_len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_verify_chain_explain(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+    explanation: *mut c_char,
+    explanation_len: usize,
+) -> pin_result {
+    // SAFETY: forwarded as they came; see the safety section.
+    unsafe {
+        pin_verify_chain_explain_at(
+            store,
+            chain,
+            chain_len,
+            host,
+            now(),
+            explanation,
+            explanation_len,
+        )
+    }
+}
+
+/// `pin_verify_chain_explain` at `unix_time` (seconds since the Unix epoch) instead of now.
+///
+/// # Safety
+/// As for `pin_verify_chain_explain`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_verify_chain_explain_at(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+    unix_time: u64,
+    explanation: *mut c_char,
+    explanation_len: usize,
+) -> pin_result {
+    ffi_boundary(|| {
+        // SAFETY: forwarded as they came; see the safety section.
+        let outcome = unsafe { verdict_for(store, chain, chain_len, host, unix_time) };
+        let wants_text = !explanation.is_null() && explanation_len > 0;
+        let (code, text) = match outcome {
+            Ok((verdict, certs)) => {
+                let code = result_code(&verdict.result);
+                (code, wants_text.then(|| explain(&verdict, &certs)))
+            }
+            Err(error) => {
+                let code = error.code();
+                (
+                    code,
+                    wants_text
+                        .then(|| format!("{}: {}\n", result_name(code), result_description(code))),
+                )
+            }
+        };
+        if let Some(text) = text {
+            // SAFETY: `explanation` has `explanation_len` writable bytes (caller).
+            unsafe { write_truncated(&text, explanation, explanation_len) };
+        }
+        code
+    })
+}
+
+/// Reads the arguments and reaches the verdict. Argument errors come back as `Err`; the
+/// verdict (trusted or not) as `Ok`, with the certificates it was reached on.
+///
+/// # Safety
+/// As for `pin_verify_chain`.
+unsafe fn verdict_for<'a>(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+    unix_time: u64,
+) -> Result<(Verdict, Vec<&'a [u8]>), PinError> {
+    // SAFETY: the caller passes NULL or valid pointers (see the safety section).
+    let (store, entries, host) = unsafe {
+        (
+            try_ref(store)?,
+            try_slice(chain, chain_len, CERTPIN_MAX_CHAIN_LEN)?,
+            try_cstr(host, CERTPIN_MAX_HOST_LEN)?,
+        )
+    };
+    if entries.is_empty() {
+        return Err(PinError::EmptyChain);
+    }
+    let certs = entries
+        .iter()
+        // SAFETY: each entry's `data` points to `len` readable bytes (caller).
+        .map(|cert| unsafe { try_slice(cert.data, cert.len, CERTPIN_MAX_CERT_LEN) })
+        .collect::<Result<Vec<_>, _>>()?;
+    let verdict = verify_chain(&store.store.snapshot(), &certs, host, unix_time);
+    Ok((verdict, certs))
+}
+
+/// Seconds since the Unix epoch now (0 if the clock is set before 1970).
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

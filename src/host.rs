@@ -1,0 +1,274 @@
+//! Host names and host patterns, in the one normal form used both for the policy and for the
+//! host being verified, so that no spelling of a pinned host escapes its pins.
+//!
+//! The normal form: IDNA (UTS #46) mapping to lower-case A-labels (so `API.Example.COM`,
+//! `api.example.com.` and `api。example。com` are one name), one trailing dot removed, and IP
+//! literals in canonical form (`[::1]` and `0:0::1` are `::1`; an IPv4-mapped IPv6 address is
+//! its IPv4 address). Names that a URL parser would read as an IPv4 address in another spelling
+//! (`0x7f.1`, `127.1`) are refused rather than treated as DNS names.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr};
+
+use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+use rustls_pki_types::{DnsName, ServerName};
+
+use crate::result::PinError;
+
+/// A host in normal form: a DNS name (lower-case A-labels, no trailing dot) or an IP address.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostName {
+    /// A DNS name such as `api.example.com`.
+    Dns(String),
+    /// An IPv4 or IPv6 address.
+    Ip(IpAddr),
+}
+
+impl HostName {
+    /// Normalises a host as an app would spell it: a DNS name (Unicode or A-labels, any case,
+    /// an optional trailing dot) or an IP literal (IPv6 optionally in brackets).
+    pub fn parse(text: &str) -> Result<Self, PinError> {
+        if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            return inner
+                .parse::<Ipv6Addr>()
+                .map(|ip| Self::from_ip(IpAddr::V6(ip)))
+                .map_err(|_| PinError::BadHost);
+        }
+        if let Ok(ip) = text.parse::<IpAddr>() {
+            return Ok(Self::from_ip(ip));
+        }
+        let ascii = Uts46::new()
+            .to_ascii(
+                text.as_bytes(),
+                AsciiDenyList::URL,
+                Hyphens::Allow,
+                DnsLength::VerifyAllowRootDot,
+            )
+            .map_err(|_| PinError::BadHost)?;
+        let name = ascii.strip_suffix('.').unwrap_or(&ascii);
+        // Full-width digits and dots map to ASCII ones, so the mapped form may be an address.
+        if let Ok(ip) = name.parse::<IpAddr>() {
+            return Ok(Self::from_ip(ip));
+        }
+        if name.is_empty() || ends_in_a_number(name) || DnsName::try_from(name).is_err() {
+            return Err(PinError::BadHost);
+        }
+        Ok(Self::Dns(name.to_owned()))
+    }
+
+    fn from_ip(ip: IpAddr) -> Self {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => Self::Ip(IpAddr::V4(v4)),
+                None => Self::Ip(ip),
+            },
+            IpAddr::V4(_) => Self::Ip(ip),
+        }
+    }
+
+    /// The name as rustls-webpki checks it against a certificate.
+    pub fn server_name(&self) -> ServerName<'_> {
+        match self {
+            // Normal form is a valid DnsName by construction; the fallback is never taken and
+            // would only make the certificate check fail, never pass.
+            Self::Dns(name) => DnsName::try_from(name.as_str())
+                .map(ServerName::DnsName)
+                .unwrap_or_else(|_| ServerName::IpAddress(IpAddr::from([0, 0, 0, 0]).into())),
+            Self::Ip(ip) => ServerName::IpAddress((*ip).into()),
+        }
+    }
+
+    /// The DNS name, or `None` for an IP address.
+    pub fn dns(&self) -> Option<&str> {
+        match self {
+            Self::Dns(name) => Some(name),
+            Self::Ip(_) => None,
+        }
+    }
+}
+
+/// The WHATWG URL rule: a host whose last label is a number (decimal, or hex with `0x`) is an
+/// IPv4 address in some spelling, never a DNS name.
+fn ends_in_a_number(name: &str) -> bool {
+    let last = name.rsplit('.').next().unwrap_or(name);
+    let hex = last.strip_prefix("0x");
+    match hex {
+        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
+        None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
+    }
+}
+
+impl fmt::Display for HostName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Dns(name) => f.write_str(name),
+            Self::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+impl fmt::Debug for HostName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Which names a pattern covers. The wildcard forms hold the DNS name below the wildcard.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostPattern {
+    /// `api.example.com` or an IP address: that host only.
+    Exact(HostName),
+    /// `*.example.com`: names with exactly one more label (`a.example.com`, not
+    /// `example.com`, not `a.b.example.com`).
+    OneLabel(String),
+    /// `**.example.com`: `example.com` itself and every name below it, at any depth.
+    AnyDepth(String),
+}
+
+impl HostPattern {
+    /// Parses `host`, `*.name` or `**.name`, normalising the name as [`HostName::parse`] does.
+    /// Wildcards stand only as a whole first label and only above a DNS name.
+    pub fn parse(text: &str) -> Result<Self, PinError> {
+        let (make, rest): (fn(String) -> Self, &str) = if let Some(rest) = text.strip_prefix("**.")
+        {
+            (Self::AnyDepth, rest)
+        } else if let Some(rest) = text.strip_prefix("*.") {
+            (Self::OneLabel, rest)
+        } else {
+            return HostName::parse(text).map(Self::Exact);
+        };
+        match HostName::parse(rest)? {
+            HostName::Dns(base) => Ok(make(base)),
+            HostName::Ip(_) => Err(PinError::BadHost),
+        }
+    }
+
+    /// Whether this pattern covers `host` (precedence between patterns is the policy's job).
+    pub fn matches(&self, host: &HostName) -> bool {
+        match (self, host.dns()) {
+            (Self::Exact(name), _) => name == host,
+            (Self::OneLabel(base), Some(name)) => parent(name) == Some(base.as_str()),
+            (Self::AnyDepth(base), Some(name)) => {
+                name == base || name.strip_suffix(base.as_str()).is_some_and(|p| p.ends_with('.'))
+            }
+            (_, None) => false,
+        }
+    }
+}
+
+/// The name without its first label: `example.com` for `api.example.com`, `None` for `com`.
+pub fn parent(name: &str) -> Option<&str> {
+    name.split_once('.').map(|(_, rest)| rest)
+}
+
+impl fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exact(host) => write!(f, "{host}"),
+            Self::OneLabel(base) => write!(f, "*.{base}"),
+            Self::AnyDepth(base) => write!(f, "**.{base}"),
+        }
+    }
+}
+
+impl fmt::Debug for HostPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(text: &str) -> String {
+        HostName::parse(text).unwrap().to_string()
+    }
+
+    #[test]
+    fn every_spelling_of_a_name_is_one_name() {
+        for spelling in [
+            "api.example.com",
+            "API.Example.COM",
+            "api.example.com.",
+            "api\u{3002}example\u{3002}com",
+            "\u{ff41}\u{ff50}\u{ff49}.example.com",
+        ] {
+            assert_eq!(norm(spelling), "api.example.com", "{spelling:?}");
+        }
+        assert_eq!(norm("bücher.example"), "xn--bcher-kva.example");
+        assert_eq!(norm("BÜCHER.example."), "xn--bcher-kva.example");
+        assert_eq!(norm("xn--bcher-kva.example"), "xn--bcher-kva.example");
+    }
+
+    #[test]
+    fn ip_literals_are_canonical() {
+        assert_eq!(norm("127.0.0.1"), "127.0.0.1");
+        assert_eq!(norm("[::1]"), "::1");
+        assert_eq!(norm("0:0:0:0:0:0:0:1"), "::1");
+        assert_eq!(norm("2001:DB8::0:1"), "2001:db8::1");
+        assert_eq!(norm("::ffff:192.0.2.1"), "192.0.2.1");
+        assert_eq!(norm("[::ffff:c000:201]"), "192.0.2.1");
+        assert_eq!(norm("\u{ff11}\u{ff12}\u{ff17}.0.0.1"), "127.0.0.1");
+    }
+
+    #[test]
+    fn malformed_hosts_are_refused() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a..b",
+            "example.com..",
+            "exa mple.com",
+            "a/b",
+            "user@host",
+            "host:443",
+            "[127.0.0.1]",
+            "[::1",
+            "0x7f.1",
+            "127.1",
+            "1.2.3.4.5",
+            "example.123",
+            "-",
+            "\u{0}",
+            "*.example.com",
+            "a.*.example.com",
+            "ex%41mple.com",
+        ] {
+            assert_eq!(HostName::parse(bad), Err(PinError::BadHost), "{bad:?}");
+        }
+        let long_label = "a".repeat(64) + ".com";
+        assert_eq!(HostName::parse(&long_label), Err(PinError::BadHost));
+        let long_name = "a.".repeat(127) + "com";
+        assert_eq!(HostName::parse(&long_name), Err(PinError::BadHost));
+    }
+
+    #[test]
+    fn pattern_boundaries() {
+        let one = HostPattern::parse("*.Example.com.").unwrap();
+        let any = HostPattern::parse("**.example.com").unwrap();
+        let host = |t: &str| HostName::parse(t).unwrap();
+        assert!(one.matches(&host("a.example.com")));
+        assert!(!one.matches(&host("example.com")));
+        assert!(!one.matches(&host("a.b.example.com")));
+        assert!(!one.matches(&host("aexample.com")));
+        assert!(any.matches(&host("example.com")));
+        assert!(any.matches(&host("a.b.c.example.com")));
+        assert!(!any.matches(&host("badexample.com")));
+        assert!(!any.matches(&host("example.com.evil.net")));
+        for bad in [
+            "*",
+            "**",
+            "*.",
+            "***.example.com",
+            "*example.com",
+            "a*.example.com",
+            "*.*.example.com",
+            "*.127.0.0.1",
+            "**.[::1]",
+        ] {
+            assert_eq!(HostPattern::parse(bad), Err(PinError::BadHost), "{bad:?}");
+        }
+    }
+}

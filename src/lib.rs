@@ -1,0 +1,20 @@
+//! certpin: pin TLS server keys on a validated certificate path, behind a stable C ABI.
+//!
+//! The core (host names, pins, policy, verification) is safe Rust with no raw pointers; the
+//! [`ffi`] module is a thin skin that checks pointers and lengths and calls it.
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod explain;
+pub mod ffi;
+pub mod host;
+pub mod limits;
+pub mod pin;
+pub mod policy;
+pub mod result;
+pub mod store;
+pub mod verify;
+
+pub use ffi::*;
+pub use limits::*;
+pub use result::*;

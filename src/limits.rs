@@ -1,0 +1,27 @@
+//! Input limits. Every entry point checks its input against these before doing any work, so
+//! that no input can make a call take unbounded time or memory; past a limit a call fails fast
+//! with `PIN_ERR_INVALID_ARGUMENT` (or the code named below) and changes nothing.
+
+/// Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4.
+pub const CERTPIN_MAX_CHAIN_LEN: usize = 16;
+
+/// Most bytes accepted for one DER certificate. Real certificates are 0.5 to 4 KiB.
+pub const CERTPIN_MAX_CERT_LEN: usize = 65536;
+
+/// Most bytes read from a host or host-pattern string, the NUL not counted. A longer string
+/// is refused with `PIN_ERR_INVALID_ARGUMENT`; a shorter one whose DNS form is longer than 253
+/// bytes is refused with `PIN_ERR_BAD_HOST`.
+pub const CERTPIN_MAX_HOST_LEN: usize = 1024;
+
+/// Most bytes read from a pin string, the NUL not counted (a valid pin has 51).
+pub const CERTPIN_MAX_PIN_LEN: usize = 128;
+
+/// Most pins one store holds, over all its host patterns.
+pub const CERTPIN_MAX_PINS: usize = 100_000;
+
+/// Most trust anchors one store holds.
+pub const CERTPIN_MAX_ANCHORS: usize = 1024;
+
+/// Bytes needed for a pin written by `pin_spki_sha256`: `"sha256/"`, 44 base64 characters
+/// and the terminating NUL.
+pub const CERTPIN_PIN_BUFFER_LEN: usize = 52;

@@ -1,0 +1,152 @@
+//! Pins: the SHA-256 of a DER SubjectPublicKeyInfo, written `sha256/<base64>` (RFC 7469,
+//! OkHttp, TrustKit and Android's Network Security Config all use this form).
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+use crate::result::PinError;
+
+const PREFIX: &str = "sha256/";
+
+/// The SHA-256 hash of a public key's full DER SubjectPublicKeyInfo.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pin([u8; 32]);
+
+impl Pin {
+    /// The pin of a DER SubjectPublicKeyInfo, outer SEQUENCE included.
+    pub fn of_spki(spki_der: &[u8]) -> Self {
+        Self(Sha256::digest(spki_der).into())
+    }
+
+    /// The pin of a SubjectPublicKeyInfo given without its outer SEQUENCE tag and length, as
+    /// rustls-webpki keeps a trust anchor's key. The header is hashed first, so the pin is the
+    /// same as that of the full DER and nothing is copied.
+    pub fn of_spki_contents(contents: &[u8]) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(der_sequence_header(contents.len()).as_slice());
+        hasher.update(contents);
+        Self(hasher.finalize().into())
+    }
+
+    /// The pin of the public key of a DER certificate.
+    pub fn of_certificate(cert_der: &[u8]) -> Result<Self, PinError> {
+        let (rest, cert) =
+            x509_parser::parse_x509_certificate(cert_der).map_err(|_| PinError::BadCertificate)?;
+        if !rest.is_empty() {
+            return Err(PinError::BadCertificate);
+        }
+        Ok(Self::of_spki(cert.tbs_certificate.subject_pki.raw))
+    }
+
+    /// The raw 32-byte hash.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// The DER header (tag 0x30, then the definite length) of a SEQUENCE of `len` content bytes.
+pub(crate) struct SequenceHeader {
+    bytes: [u8; 6],
+    len: usize,
+}
+
+impl SequenceHeader {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+pub(crate) fn der_sequence_header(content_len: usize) -> SequenceHeader {
+    let mut bytes = [0u8; 6];
+    bytes[0] = 0x30;
+    if content_len < 0x80 {
+        bytes[1] = content_len as u8;
+        return SequenceHeader { bytes, len: 2 };
+    }
+    // Long form: 0x80 | number of length bytes, then the length big-endian without leading zeros.
+    let be = (content_len as u32).to_be_bytes();
+    let skip = be.iter().take_while(|b| **b == 0).count();
+    let count = be.len() - skip;
+    bytes[1] = 0x80 | count as u8;
+    bytes[2..2 + count].copy_from_slice(&be[skip..]);
+    SequenceHeader { bytes, len: 2 + count }
+}
+
+impl FromStr for Pin {
+    type Err = PinError;
+
+    /// Parses exactly `sha256/` followed by the padded, canonical base64 of 32 bytes.
+    fn from_str(text: &str) -> Result<Self, PinError> {
+        let encoded = text.strip_prefix(PREFIX).ok_or(PinError::BadPin)?;
+        // 32 bytes are 44 base64 characters with one '=' of padding; checking the length first
+        // bounds the work and rejects unpadded or overlong forms.
+        if encoded.len() != 44 {
+            return Err(PinError::BadPin);
+        }
+        let mut hash = [0u8; 32];
+        match STANDARD.decode_slice(encoded, &mut hash) {
+            Ok(32) => Ok(Self(hash)),
+            _ => Err(PinError::BadPin),
+        }
+    }
+}
+
+impl fmt::Display for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{PREFIX}{}", STANDARD.encode(self.0))
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    #[test]
+    fn round_trips_the_standard_form() {
+        let pin: Pin = SAMPLE.parse().unwrap();
+        assert_eq!(pin.as_bytes()[31], 31);
+        assert_eq!(pin.to_string(), SAMPLE);
+    }
+
+    #[test]
+    fn refuses_everything_else() {
+        let bad = [
+            "",
+            "sha256/",
+            "sha1/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            "SHA256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            " sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= ",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8==",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+=",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh-=",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8A",
+            "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHhA=AA",
+        ];
+        for text in bad {
+            assert_eq!(text.parse::<Pin>(), Err(PinError::BadPin), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn header_matches_der_lengths() {
+        assert_eq!(der_sequence_header(0x10).as_slice(), [0x30, 0x10]);
+        assert_eq!(der_sequence_header(0x7f).as_slice(), [0x30, 0x7f]);
+        assert_eq!(der_sequence_header(0x80).as_slice(), [0x30, 0x81, 0x80]);
+        assert_eq!(der_sequence_header(0x122).as_slice(), [0x30, 0x82, 0x01, 0x22]);
+        assert_eq!(der_sequence_header(0x01_0000).as_slice(), [0x30, 0x83, 0x01, 0x00, 0x00]);
+    }
+}
