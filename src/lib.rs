@@ -12,6 +12,7 @@ pub mod limits;
 pub mod pin;
 pub mod policy;
 pub mod result;
+pub mod rustls_verifier;
 pub mod store;
 pub mod verify;
 

@@ -3,7 +3,7 @@
 //! the same way: NULL is checked before a slice is made (even of length 0), lengths are
 //! bounded, and C strings must be UTF-8.
 
-use std::ffi::{CStr, c_char};
+use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::result::{PIN_ERR_INTERNAL, PinError, pin_result, result_code};
@@ -104,9 +104,7 @@ pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, max_len: usize) -> Result<
     if len > max_len {
         return Err(PinError::InvalidArgument);
     }
-    // SAFETY: `len` bytes before the NUL are readable (strnlen found the NUL at `len`).
-    let bytes = unsafe {
-        CStr::from_bytes_with_nul_unchecked(std::slice::from_raw_parts(ptr.cast::<u8>(), len + 1))
-    };
-    bytes.to_str().map_err(|_| PinError::InvalidArgument)
+    // SAFETY: the `len` bytes before the NUL are readable (strnlen stopped at the NUL).
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
+    std::str::from_utf8(bytes).map_err(|_| PinError::InvalidArgument)
 }

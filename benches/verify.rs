@@ -1,0 +1,136 @@
+//! Benchmarks of the C entry points on the bundled sample chains (testdata/).
+//!
+//! Run: `cargo bench --bench verify`. Medians are what the README quotes.
+
+use std::ffi::{CString, c_char};
+use std::hint::black_box;
+
+use certpin::*;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// 2027-01-01, inside the samples' validity window.
+const AT: u64 = 1_798_761_600;
+
+fn sample(name: &str) -> Vec<u8> {
+    let path = format!("{}/testdata/{name}.der", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn pin_of(der: &[u8]) -> CString {
+    let mut out = [0 as c_char; CERTPIN_PIN_BUFFER_LEN];
+    // SAFETY: valid slices and a buffer of the documented size.
+    let code = unsafe { pin_spki_sha256(der.as_ptr(), der.len(), out.as_mut_ptr(), out.len()) };
+    assert_eq!(code, PIN_OK);
+    // SAFETY: pin_spki_sha256 wrote a NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(out.as_ptr()) }.to_owned()
+}
+
+/// A store trusting `root` and pinning `pinned` for api.example.com, and the chain to verify.
+struct Case {
+    store: *mut pin_store,
+    certs: Vec<Vec<u8>>,
+}
+
+impl Case {
+    fn new(prefix: &str) -> Self {
+        let root = sample(&format!("{prefix}root-ca"));
+        let intermediate = sample(&format!("{prefix}intermediate-ca"));
+        let leaf = sample(&format!("{prefix}leaf"));
+        let store = pin_store_new();
+        let host = CString::new("api.example.com").unwrap();
+        // SAFETY: live store, valid buffers and strings.
+        unsafe {
+            assert_eq!(pin_store_add_trust_anchor(store, root.as_ptr(), root.len()), PIN_OK);
+            assert_eq!(pin_store_add(store, host.as_ptr(), pin_of(&intermediate).as_ptr()), PIN_OK);
+        }
+        Self { store, certs: vec![leaf, intermediate] }
+    }
+
+    fn chain(&self) -> Vec<pin_bytes> {
+        self.certs.iter().map(|c| pin_bytes { data: c.as_ptr(), len: c.len() }).collect()
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        // SAFETY: made by pin_store_new, freed once.
+        unsafe { pin_store_free(self.store) };
+    }
+}
+
+fn verification(c: &mut Criterion) {
+    let host = CString::new("api.example.com").unwrap();
+    for (name, prefix) in [("rsa2048", ""), ("p256", "ec-")] {
+        let case = Case::new(prefix);
+        let chain = case.chain();
+        c.bench_function(&format!("verify_chain_at/{name}/3-cert"), |b| {
+            b.iter(|| {
+                // SAFETY: live store, chain of valid slices, NUL-terminated host.
+                let code = unsafe {
+                    pin_verify_chain_at(case.store, chain.as_ptr(), chain.len(), host.as_ptr(), AT)
+                };
+                assert_eq!(black_box(code), PIN_OK);
+            })
+        });
+    }
+}
+
+fn explanation(c: &mut Criterion) {
+    let case = Case::new("");
+    let mitm = sample("mitm-leaf");
+    let chain = [pin_bytes { data: mitm.as_ptr(), len: mitm.len() }];
+    let host = CString::new("api.example.com").unwrap();
+    let rogue = sample("rogue-ca");
+    // SAFETY: live store, valid buffer.
+    assert_eq!(
+        unsafe { pin_store_add_trust_anchor(case.store, rogue.as_ptr(), rogue.len()) },
+        PIN_OK
+    );
+    let mut text = vec![0 as c_char; 4096];
+    c.bench_function("verify_chain_explain_at/mitm", |b| {
+        b.iter(|| {
+            // SAFETY: as above, with a 4096-byte output buffer.
+            let code = unsafe {
+                pin_verify_chain_explain_at(
+                    case.store,
+                    chain.as_ptr(),
+                    chain.len(),
+                    host.as_ptr(),
+                    AT,
+                    text.as_mut_ptr(),
+                    text.len(),
+                )
+            };
+            assert_eq!(black_box(code), PIN_ERR_PIN_MISMATCH);
+        })
+    });
+}
+
+fn pins(c: &mut Criterion) {
+    let leaf = sample("leaf");
+    let mut out = [0 as c_char; CERTPIN_PIN_BUFFER_LEN];
+    c.bench_function("spki_sha256/rsa2048-leaf", |b| {
+        b.iter(|| {
+            // SAFETY: valid slice and buffer.
+            let code =
+                unsafe { pin_spki_sha256(leaf.as_ptr(), leaf.len(), out.as_mut_ptr(), out.len()) };
+            assert_eq!(black_box(code), PIN_OK);
+        })
+    });
+    let pin = pin_of(&leaf);
+    c.bench_function("store_add/1000-hosts", |b| {
+        b.iter_with_large_drop(|| {
+            let store = pin_store_new();
+            for i in 0..1000 {
+                let host = CString::new(format!("host{i}.example.com")).unwrap();
+                // SAFETY: live store, NUL-terminated strings.
+                assert_eq!(unsafe { pin_store_add(store, host.as_ptr(), pin.as_ptr()) }, PIN_OK);
+            }
+            // SAFETY: made above, freed once.
+            unsafe { pin_store_free(store) };
+        })
+    });
+}
+
+criterion_group!(benches, verification, explanation, pins);
+criterion_main!(benches);
