@@ -23,6 +23,51 @@
 #include <stdint.h>
 
 /**
+ * The only document format this library reads and writes.
+ */
+#define FORMAT 1
+
+/**
+ * Most bytes a policy document may have.
+ */
+#define CERTPIN_MAX_POLICY_LEN ((4 * 1024) * 1024)
+
+/**
+ * Domain flag: report-only. A mismatch still gives `PIN_OK` (the chain must be valid) and
+ * a failure report.
+ */
+#define PIN_DOMAIN_REPORT_ONLY 1
+
+/**
+ * Domain flag: pins only. The leaf's key must be pinned; no CA, date or name checks apply:
+ * the pin is the server's identity (for self-signed or private certificates).
+ */
+#define PIN_DOMAIN_PINS_ONLY 2
+
+/**
+ * Domain flag: exclude. The hosts this pattern covers get no pinning from a broader
+ * pattern (TrustKit's `kTSKExcludeSubdomainFromParentPolicy`); give no pins with it.
+ */
+#define PIN_DOMAIN_EXCLUDE 4
+
+/**
+ * Domain flag: trust on first use. While the pattern has no pins, verdicts are
+ * `PIN_ERR_NOT_PINNED` with `PIN_VERDICT_TOFU_FIRST_USE` and the leaf's pin in the
+ * `pin_verdict`; remember it with `pin_store_add`.
+ */
+#define PIN_DOMAIN_TOFU 8
+
+/**
+ * Unpinned hosts (hosts no pattern covers) get plain validation. The default.
+ */
+#define PIN_UNPINNED_ALLOW 0
+
+/**
+ * Unpinned hosts are refused with `PIN_ERR_NOT_PINNED`.
+ */
+#define PIN_UNPINNED_REFUSE 1
+
+/**
  * Major version of the library this header was generated from.
  */
 #define CERTPIN_VERSION_MAJOR 0
@@ -76,6 +121,43 @@
 #define CERTPIN_PIN_BUFFER_LEN 52
 
 /**
+ * How long the same report is held back after it was delivered.
+ */
+#define REPORT_INTERVAL_SECS ((24 * 60) * 60)
+
+/**
+ * Most distinct reports remembered for holding back duplicates.
+ */
+#define REPORT_MEMORY 1024
+
+/**
+ * Verdict flag: the pins did not match, but the pin set is report-only, so the verdict is
+ * `PIN_OK` (the chain itself is valid) and a report was made.
+ */
+#define PIN_VERDICT_REPORT_ONLY_MISMATCH 1
+
+/**
+ * Verdict flag: the pin set has expired and was not enforced (fail open): plain validation.
+ */
+#define PIN_VERDICT_PINS_EXPIRED 2
+
+/**
+ * Verdict flag: the pin set is past its warning date: ship new pins before it expires.
+ */
+#define PIN_VERDICT_PINS_EXPIRING 4
+
+/**
+ * Verdict flag: trust on first use: the host has no pin yet (`PIN_ERR_NOT_PINNED`); the
+ * leaf's pin and fingerprint are offered to show, compare out of band and remember.
+ */
+#define PIN_VERDICT_TOFU_FIRST_USE 8
+
+/**
+ * Verdict flag: a failure report was delivered to the report callback for this verdict.
+ */
+#define PIN_VERDICT_REPORTED 16
+
+/**
  * A set of pins and trust anchors. Opaque: create it with `pin_store_new` and free it with
  * `pin_store_free`.
  *
@@ -93,6 +175,39 @@ typedef struct pin_store pin_store;
 typedef uint32_t pin_result;
 
 /**
+ * How a domain's pins apply. Zeroed, it means: enforced, CA and pins, never expires.
+ */
+typedef struct pin_domain_options {
+  /**
+   * `PIN_DOMAIN_*` bits; any other bit is `PIN_ERR_INVALID_ARGUMENT`.
+   */
+  uint32_t flags;
+  /**
+   * Unix time from which the pins are no longer enforced (fail open; the verdict carries
+   * `PIN_VERDICT_PINS_EXPIRED`). 0: never.
+   */
+  uint64_t expires_at;
+  /**
+   * Unix time from which verdicts carry `PIN_VERDICT_PINS_EXPIRING`, to ship new pins in
+   * time. 0: no warning. Must not be after `expires_at`.
+   */
+  uint64_t warn_after;
+} pin_domain_options;
+
+/**
+ * Receives a pin failure report: `report` is `report_len` bytes of JSON (RFC 7469 section 3
+ * fields: date-time, hostname, port, noted-hostname, include-subdomains,
+ * effective-expiration-date, served-certificate-chain, validated-certificate-chain,
+ * known-pins; plus certpin-result and certpin-enforced), NUL-terminated, valid only during
+ * the call: copy it to keep it. `userdata` is what was registered with the callback.
+ *
+ * Called on the thread that verified, after the verdict is reached and with no certpin lock
+ * held; it may call certpin. certpin sends nothing over the network: the app decides where
+ * reports go. The same report is delivered at most once in 24 hours.
+ */
+typedef void (*pin_report_callback)(void *userdata, const char *report, size_t report_len);
+
+/**
  * One DER certificate, borrowed: `len` bytes at `data`. certpin never keeps the pointer
  * after the call returns.
  */
@@ -106,6 +221,36 @@ typedef struct pin_bytes {
    */
   size_t len;
 } pin_bytes;
+
+/**
+ * Everything known about a verdict, for apps that act on more than its result.
+ */
+typedef struct pin_verdict {
+  /**
+   * The verdict: the same value the call returns.
+   */
+  pin_result result;
+  /**
+   * `PIN_VERDICT_*` bits: report-only mismatch, pins expired or expiring, trust on first
+   * use, report delivered.
+   */
+  uint32_t flags;
+  /**
+   * The store's policy generation the verdict was reached under (see
+   * `pin_store_policy_generation`).
+   */
+  uint64_t policy_generation;
+  /**
+   * The leaf's `sha256/` pin, NUL-terminated (empty if the leaf did not parse): what a
+   * trust-on-first-use app shows and remembers with `pin_store_add`.
+   */
+  char leaf_pin[52];
+  /**
+   * The SHA-256 fingerprint of the leaf certificate, as `AB:CD:...` (95 characters),
+   * NUL-terminated (empty if there is no leaf).
+   */
+  char leaf_fingerprint[96];
+} pin_verdict;
 
 /**
  * Trusted: a valid chain, pinned where the host has pins. For other calls: success.
@@ -198,6 +343,11 @@ typedef struct pin_bytes {
 #define PIN_ERR_BUFFER_TOO_SMALL 17
 
 /**
+ * A file could not be read or written (beyond the contract; the store is unchanged).
+ */
+#define PIN_ERR_IO 18
+
+/**
  * A bug (a caught panic): the call had no effect.
  */
 #define PIN_ERR_INTERNAL 255
@@ -223,6 +373,138 @@ pin_result pin_spki_sha256(const uint8_t *der,
                            size_t der_len,
                            char *out,
                            size_t out_len);
+
+/**
+ * Sets the whole entry for a host pattern: its pins and how they apply, replacing whatever
+ * the pattern had. Unlike `pin_store_add`, this checks the entry as a configuration: an
+ * enforced entry (not report-only, not excluded, not trust-on-first-use) needs at least two
+ * pins, one of them a backup (as TrustKit requires), and `warn_after` must not come after
+ * `expires_at`; otherwise `PIN_ERR_BAD_CONFIG`.
+ *
+ * `pins` is an array of `pins_len` NUL-terminated pin strings (NULL is accepted when
+ * `pins_len` is 0); `options` may be NULL for the defaults. Everything is borrowed for the
+ * call only. On any error the store is unchanged.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (unknown flag bits,
+ * too many pins, a string not UTF-8 or too long), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_PIN`,
+ * `PIN_ERR_BAD_CONFIG`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `host_pattern` NULL or NUL-terminated, `pins` NULL or
+ * `pins_len` readable pointers to NUL-terminated strings, `options` NULL or readable.
+ */
+pin_result pin_store_set_domain(struct pin_store *store,
+                                const char *host_pattern,
+                                const char *const *pins,
+                                size_t pins_len,
+                                const struct pin_domain_options *options);
+
+/**
+ * Sets what happens to hosts no pattern covers: `PIN_UNPINNED_ALLOW` (plain validation, the
+ * default) or `PIN_UNPINNED_REFUSE` (`PIN_ERR_NOT_PINNED`). Excluded domains
+ * (`PIN_DOMAIN_EXCLUDE`) are covered, so they get plain validation either way.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (another value).
+ *
+ * # Safety
+ * `store` must be NULL or a live store.
+ */
+pin_result pin_store_set_unpinned_hosts(struct pin_store *store, uint32_t rule);
+
+/**
+ * Replaces the store's policy (every domain and the unpinned-host rule; the trust anchors
+ * stay) with a JSON policy document of `json_len` bytes (see README: "Policy documents").
+ * A document with any problem is refused whole with `PIN_ERR_BAD_CONFIG`, the store keeps its
+ * previous policy, and `error` (optional: NULL or `error_len` 0 for none) receives the
+ * offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
+ * and NUL-terminated.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (longer than
+ * `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_CONFIG`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `json` NULL or `json_len` readable bytes, `error`
+ * NULL or `error_len` writable bytes.
+ */
+pin_result pin_store_load_policy(struct pin_store *store,
+                                 const uint8_t *json,
+                                 size_t json_len,
+                                 char *error,
+                                 size_t error_len);
+
+/**
+ * Writes the store's policy as a JSON document (configured and learned pins alike; the
+ * format `pin_store_load_policy` reads) into `out`, NUL-terminated. `needed` (may be NULL)
+ * receives the bytes needed, NUL included, whatever the outcome, so a caller can size the
+ * buffer and call again. `out` is written only on success.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `out` NULL or `out_len` writable bytes, `needed` NULL
+ * or writable.
+ */
+pin_result pin_store_export_policy(const struct pin_store *store,
+                                   char *out,
+                                   size_t out_len,
+                                   size_t *needed);
+
+/**
+ * Saves the store's policy document to the file at `path`, atomically: it is written to a
+ * temporary file beside it, flushed to disk and renamed over it, so that after a crash the
+ * file holds the old document or the new one, whole, never a torn one.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
+ * longer than 4096 bytes), `PIN_ERR_IO` (the file could not be written; it is unchanged).
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `path` NULL or NUL-terminated.
+ */
+pin_result pin_store_save(const struct pin_store *store, const char *path);
+
+/**
+ * Loads a policy document from the file at `path`, as `pin_store_load_policy` does.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
+ * longer than 4096 bytes), `PIN_ERR_IO` (unreadable; `error` says why), `PIN_ERR_BAD_CONFIG`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `path` NULL or NUL-terminated, `error` NULL or
+ * `error_len` writable bytes.
+ */
+pin_result pin_store_load_file(struct pin_store *store,
+                               const char *path,
+                               char *error,
+                               size_t error_len);
+
+/**
+ * Writes the store's policy generation into `generation`. It changes whenever the effective
+ * policy changes (pins, rules, anchors, documents): when it differs from the one a pooled
+ * connection or cached TLS session was verified under, drop them.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `generation` NULL or writable.
+ */
+pin_result pin_store_policy_generation(const struct pin_store *store, uint64_t *generation);
+
+/**
+ * Registers `callback` to receive pin failure reports (enforced mismatches and report-only
+ * mismatches), with `userdata` passed back as its first argument. NULL `callback` removes
+ * it. A later registration replaces an earlier one.
+ *
+ * The callback and `userdata` must be usable from any thread (verifications run on many)
+ * and stay valid until replaced, removed, or the store is freed.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT` (store).
+ *
+ * # Safety
+ * `store` must be NULL or a live store; `callback` NULL or a function of the declared type.
+ */
+pin_result pin_store_set_report_callback(struct pin_store *store,
+                                         pin_report_callback callback,
+                                         void *userdata);
 
 /**
  * Creates an empty store: no pins, and the built-in Mozilla roots as trust anchors.
@@ -356,6 +638,27 @@ pin_result pin_verify_chain_explain_at(const struct pin_store *store,
                                        uint64_t unix_time,
                                        char *explanation,
                                        size_t explanation_len);
+
+/**
+ * The verdict with all its details: `pin_verify_chain_explain_at`, plus the port (for
+ * failure reports; 0 when unknown) and a `pin_verdict` filled in for every outcome that got
+ * as far as reading the arguments (`verdict` may be NULL when not wanted).
+ *
+ * Returns the same verdict `pin_verify_chain_at` would.
+ *
+ * # Safety
+ * As for `pin_verify_chain_explain`; `verdict` must be NULL or point to a writable
+ * `pin_verdict`.
+ */
+pin_result pin_verify_chain_detailed(const struct pin_store *store,
+                                     const struct pin_bytes *chain,
+                                     size_t chain_len,
+                                     const char *host,
+                                     uint16_t port,
+                                     uint64_t unix_time,
+                                     struct pin_verdict *verdict,
+                                     char *explanation,
+                                     size_t explanation_len);
 
 /**
  * The library's version, `"MAJOR.MINOR.PATCH"`: a static string, never NULL, never freed.

@@ -6,9 +6,11 @@ use std::fmt::Write;
 
 use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
+use crate::document::format_time;
 use crate::pin::Pin;
-use crate::result::{result_code, result_description, result_name};
-use crate::verify::Verdict;
+use crate::policy::{Enforcement, PinSet, TrustMode};
+use crate::result::{PinError, result_code, result_description, result_name};
+use crate::verify::{Verdict, notes};
 
 /// The explanation of `verdict`, which was reached for `chain`.
 pub fn explain(verdict: &Verdict, chain: &[&[u8]]) -> String {
@@ -27,21 +29,25 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
     }
     writeln!(out, "  checked at: {} (Unix time)", verdict.unix_time)?;
     match &verdict.pin_set {
-        Some(set) => {
-            writeln!(out, "  policy: {} ({} pins)", set.pattern, set.pins.len())?;
-            for pin in &set.pins {
-                writeln!(out, "    {pin}")?;
-            }
-        }
+        Some(set) => write_pin_set(out, set)?,
         None => writeln!(out, "  policy: none (host not pinned: plain validation)")?,
     }
+    write_notes(out, verdict)?;
     if let Some(pin) = verdict.matched_pin {
         writeln!(out, "  pinned key on the validated path: {pin}")?;
     }
     writeln!(out, "  chain sent by the server:")?;
     for (index, der) in chain.iter().enumerate() {
         match certificate_summary(der) {
-            Some((pin, subject)) => writeln!(out, "    [{index}] {pin}  {subject}")?,
+            Some((pin, subject)) => {
+                writeln!(out, "    [{index}] {pin}  {subject}")?;
+                // The leaf's fingerprint, for comparing keys out of band (TOFU, key changes).
+                let tofu = verdict.notes & notes::TOFU_FIRST_USE != 0;
+                let mismatch = verdict.result == Err(PinError::PinMismatch);
+                if index == 0 && (tofu || mismatch) {
+                    writeln!(out, "        certificate SHA-256 fingerprint: {}", fingerprint(der))?;
+                }
+            }
             None => {
                 writeln!(out, "    [{index}] (not a parsable certificate, {} bytes)", der.len())?
             }
@@ -55,6 +61,71 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
         writeln!(out, "    trust anchor: {}", name_text(&path.anchor_subject))?;
     }
     Ok(())
+}
+
+fn write_pin_set(out: &mut String, set: &PinSet) -> std::fmt::Result {
+    let rules = &set.rules;
+    if rules.excluded {
+        return writeln!(
+            out,
+            "  policy: {} (excluded from pinning: plain validation)",
+            set.pattern
+        );
+    }
+    let mode = match rules.enforcement {
+        Enforcement::Enforce => "enforced",
+        Enforcement::ReportOnly => "report-only",
+    };
+    let trust = match rules.trust {
+        TrustMode::CaAndPins => "CA and pins",
+        TrustMode::PinsOnly => "pins only (no CA, date or name checks)",
+    };
+    writeln!(out, "  policy: {} ({} pins, {mode}, {trust})", set.pattern, set.pins.len())?;
+    if let Some(expires) = rules.expires_at {
+        writeln!(out, "    pins expire: {}", format_time(expires))?;
+    }
+    for pin in &set.pins {
+        writeln!(out, "    {pin}")?;
+    }
+    Ok(())
+}
+
+fn write_notes(out: &mut String, verdict: &Verdict) -> std::fmt::Result {
+    let expiry = verdict.pin_set.as_ref().and_then(|set| set.rules.expires_at).map(format_time);
+    let expiry = expiry.as_deref().unwrap_or("?");
+    let lines: [(u32, &str); 5] = [
+        (notes::PINS_EXPIRED, "warning: the pin set expired; pins were NOT enforced (fail open)"),
+        (
+            notes::PINS_EXPIRING,
+            "warning: the pin set is past its warning date; ship new pins before it expires",
+        ),
+        (
+            notes::REPORT_ONLY_MISMATCH,
+            "warning: no pinned key on the chain; accepted because the pin set is report-only",
+        ),
+        (
+            notes::TOFU_FIRST_USE,
+            "trust on first use: no pin yet; compare the leaf's pin and fingerprint out of band, then remember the pin",
+        ),
+        (notes::REPORTED, "a failure report was delivered to the report callback"),
+    ];
+    for (bit, line) in lines {
+        if verdict.notes & bit != 0 {
+            writeln!(out, "  {line}")?;
+            if bit == notes::PINS_EXPIRED || bit == notes::PINS_EXPIRING {
+                writeln!(out, "    (expiry: {expiry})")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The SHA-256 fingerprint of a DER certificate, as colon-separated upper-case hex.
+pub fn fingerprint(der: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(der);
+    let hex: Vec<String> = hash.iter().map(|byte| format!("{byte:02X}")).collect();
+    hex.join(":")
 }
 
 /// A certificate's pin and subject, or `None` when it does not parse.

@@ -5,12 +5,15 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod document;
 pub mod explain;
 pub mod ffi;
 pub mod host;
 pub mod limits;
+pub mod persist;
 pub mod pin;
 pub mod policy;
+pub mod report;
 pub mod result;
 pub mod rustls_verifier;
 pub mod store;

@@ -42,6 +42,11 @@ impl Pin {
         Ok(Self::of_spki(cert.tbs_certificate.subject_pki.raw))
     }
 
+    /// The hash in standard base64 (the pin without its `sha256/` prefix).
+    pub fn base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+
     /// The raw 32-byte hash.
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
@@ -97,7 +102,7 @@ impl FromStr for Pin {
 
 impl fmt::Display for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PREFIX}{}", STANDARD.encode(self.0))
+        write!(f, "{PREFIX}{}", self.base64())
     }
 }
 

@@ -1,4 +1,4 @@
-//! The pinning policy: which pins apply to which hosts.
+//! The pinning policy: which pins apply to which hosts, and how.
 //!
 //! A [`Policy`] is an immutable value; a store publishes a new one on every change. Lookup
 //! applies only the most specific pattern that covers a host: the exact name, then the `*.`
@@ -12,14 +12,57 @@ use crate::limits::CERTPIN_MAX_PINS;
 use crate::pin::Pin;
 use crate::result::PinError;
 
-/// The pins given for one host pattern. Any one of them on a validated path is enough, which
-/// is how backup pins work.
+/// What a pin mismatch does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Enforcement {
+    /// Refuse the chain (`PIN_ERR_PIN_MISMATCH`) and report it.
+    #[default]
+    Enforce,
+    /// Accept the chain if it is otherwise valid (`PIN_OK`), and report the mismatch.
+    ReportOnly,
+}
+
+/// What a pinned chain must satisfy besides its pins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TrustMode {
+    /// Web PKI validation against the trust anchors, and a pinned key on a validated path.
+    #[default]
+    CaAndPins,
+    /// Only the leaf's key must be pinned: no CA, date or name checks. The pin is the identity
+    /// (for servers with self-signed or private certificates).
+    PinsOnly,
+}
+
+/// How one pattern's pins are applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PinRules {
+    /// Enforce or report only.
+    pub enforcement: Enforcement,
+    /// CA and pins, or pins only.
+    pub trust: TrustMode,
+    /// From this Unix time on, the pins are no longer enforced (fail open, like TrustKit and
+    /// Android): the chain gets plain validation and the verdict says so.
+    pub expires_at: Option<u64>,
+    /// From this Unix time on (before `expires_at`), verdicts carry a warning that the pins
+    /// are about to expire, so that new pins can ship in time.
+    pub warn_after: Option<u64>,
+    /// The hosts this pattern covers are excluded from any broader pattern: no pinning.
+    pub excluded: bool,
+    /// Trust on first use: while the set has no pins, verdicts are `PIN_ERR_NOT_PINNED` with
+    /// the leaf's pin for the app to show, compare out of band and remember.
+    pub tofu: bool,
+}
+
+/// The pins given for one host pattern, and how they apply. Any one of the pins on a
+/// validated path is enough, which is how backup pins work.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PinSet {
     /// The pattern these pins were given under.
     pub pattern: HostPattern,
     /// The pins, in the order they were added, without duplicates.
     pub pins: Vec<Pin>,
+    /// How they apply.
+    pub rules: PinRules,
 }
 
 impl PinSet {
@@ -27,15 +70,50 @@ impl PinSet {
     pub fn contains(&self, pin: &Pin) -> bool {
         self.pins.contains(pin)
     }
+
+    /// Checks the rules a configured set must follow: an enforced set (not excluded, not
+    /// trust-on-first-use) needs at least two pins, so that one can be a backup; and a
+    /// warning date must come before the expiry. Returns the reason when it does not.
+    pub fn check_configured(&self) -> Result<(), &'static str> {
+        let rules = &self.rules;
+        if rules.excluded && (!self.pins.is_empty() || rules.tofu) {
+            return Err("an excluded domain takes no pins and no other option");
+        }
+        let needs_backup =
+            !rules.excluded && !rules.tofu && rules.enforcement == Enforcement::Enforce;
+        if needs_backup && self.pins.len() < 2 {
+            return Err(
+                "an enforced pin set needs at least two pins: the current key and a backup",
+            );
+        }
+        if let (Some(warn), Some(expires)) = (rules.warn_after, rules.expires_at) {
+            if warn > expires {
+                return Err("the warning date comes after the expiry date");
+            }
+        }
+        Ok(())
+    }
 }
 
-/// Host patterns and their pins.
+/// What a store does for hosts that no pattern covers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum UnpinnedHosts {
+    /// Plain validation (the default).
+    #[default]
+    Allow,
+    /// Refuse with `PIN_ERR_NOT_PINNED`.
+    Refuse,
+}
+
+/// Host patterns and their pins, and the store-wide rule for hosts none covers.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     exact: HashMap<HostName, Arc<PinSet>>,
     one_label: HashMap<String, Arc<PinSet>>,
     any_depth: HashMap<String, Arc<PinSet>>,
     pin_count: usize,
+    /// What happens to hosts no pattern covers.
+    pub unpinned_hosts: UnpinnedHosts,
 }
 
 impl Policy {
@@ -58,26 +136,59 @@ impl Policy {
         None
     }
 
-    /// This policy with `pin` added under `pattern` (the pattern's earlier pins are kept).
-    /// Fails, leaving `self` as it is, when the store would hold more than
-    /// [`CERTPIN_MAX_PINS`] pins.
-    pub fn with_pin(&self, pattern: &HostPattern, pin: Pin) -> Result<Self, PinError> {
-        let mut next = self.clone();
-        let empty = || Arc::new(PinSet { pattern: pattern.clone(), pins: Vec::new() });
-        let set = match pattern {
-            HostPattern::Exact(host) => next.exact.entry(host.clone()).or_insert_with(empty),
-            HostPattern::OneLabel(base) => next.one_label.entry(base.clone()).or_insert_with(empty),
-            HostPattern::AnyDepth(base) => next.any_depth.entry(base.clone()).or_insert_with(empty),
-        };
-        if set.contains(&pin) {
-            return Ok(next);
+    fn slot(&mut self, pattern: &HostPattern) -> Option<&mut Arc<PinSet>> {
+        match pattern {
+            HostPattern::Exact(host) => self.exact.get_mut(host),
+            HostPattern::OneLabel(base) => self.one_label.get_mut(base),
+            HostPattern::AnyDepth(base) => self.any_depth.get_mut(base),
         }
-        if self.pin_count >= CERTPIN_MAX_PINS {
+    }
+
+    /// This policy with `pin` added under `pattern` (the pattern's earlier pins and rules are
+    /// kept; a new pattern gets the default rules). Returns `None` when the pin was already
+    /// there. Fails, leaving `self` as it is, past [`CERTPIN_MAX_PINS`] pins.
+    pub fn with_pin(&self, pattern: &HostPattern, pin: Pin) -> Result<Option<Self>, PinError> {
+        let mut pins = self.get(pattern).map(|set| set.pins.clone()).unwrap_or_default();
+        if pins.contains(&pin) {
+            return Ok(None);
+        }
+        pins.push(pin);
+        let rules = self.get(pattern).map(|set| set.rules).unwrap_or_default();
+        self.with_pin_set(PinSet { pattern: pattern.clone(), pins, rules }).map(Some)
+    }
+
+    /// This policy with `set` replacing whatever its pattern had. Fails past
+    /// [`CERTPIN_MAX_PINS`] pins, leaving `self` as it is.
+    pub fn with_pin_set(&self, set: PinSet) -> Result<Self, PinError> {
+        let old = self.get(&set.pattern).map_or(0, |old| old.pins.len());
+        let pin_count = self.pin_count - old + set.pins.len();
+        if pin_count > CERTPIN_MAX_PINS {
             return Err(PinError::InvalidArgument);
         }
-        Arc::make_mut(set).pins.push(pin);
-        next.pin_count += 1;
+        let mut next = self.clone();
+        next.pin_count = pin_count;
+        let pattern = set.pattern.clone();
+        let set = Arc::new(set);
+        match next.slot(&pattern) {
+            Some(slot) => *slot = set,
+            None => {
+                match pattern {
+                    HostPattern::Exact(host) => next.exact.insert(host, set),
+                    HostPattern::OneLabel(base) => next.one_label.insert(base, set),
+                    HostPattern::AnyDepth(base) => next.any_depth.insert(base, set),
+                };
+            }
+        }
         Ok(next)
+    }
+
+    /// The set given under exactly `pattern`, if any.
+    pub fn get(&self, pattern: &HostPattern) -> Option<&Arc<PinSet>> {
+        match pattern {
+            HostPattern::Exact(host) => self.exact.get(host),
+            HostPattern::OneLabel(base) => self.one_label.get(base),
+            HostPattern::AnyDepth(base) => self.any_depth.get(base),
+        }
     }
 
     /// How many pins the policy holds, over all patterns.
@@ -85,9 +196,16 @@ impl Policy {
         self.pin_count
     }
 
-    /// Every pin set, in no particular order.
-    pub fn pin_sets(&self) -> impl Iterator<Item = &Arc<PinSet>> {
-        self.exact.values().chain(self.one_label.values()).chain(self.any_depth.values())
+    /// Every pin set, sorted by pattern (a stable order for export).
+    pub fn pin_sets(&self) -> Vec<&Arc<PinSet>> {
+        let mut sets: Vec<_> = self
+            .exact
+            .values()
+            .chain(self.one_label.values())
+            .chain(self.any_depth.values())
+            .collect();
+        sets.sort_by(|a, b| a.pattern.cmp(&b.pattern));
+        sets
     }
 }
 
@@ -101,7 +219,7 @@ mod tests {
 
     fn policy(entries: &[(&str, u8)]) -> Policy {
         entries.iter().fold(Policy::default(), |p, (pattern, n)| {
-            p.with_pin(&HostPattern::parse(pattern).unwrap(), pin(*n)).unwrap()
+            p.with_pin(&HostPattern::parse(pattern).unwrap(), pin(*n)).unwrap().unwrap_or(p)
         })
     }
 
@@ -133,5 +251,28 @@ mod tests {
         let set = p.lookup(&HostName::parse("api.example.com").unwrap()).unwrap();
         assert_eq!(set.pins, vec![pin(1), pin(2)]);
         assert_eq!(p.pin_count(), 2);
+    }
+
+    #[test]
+    fn replacing_a_set_keeps_the_count_right() {
+        let p = policy(&[("a.example", 1), ("a.example", 2), ("b.example", 3)]);
+        let pattern = HostPattern::parse("a.example").unwrap();
+        let set = PinSet { pattern, pins: vec![pin(9)], rules: PinRules::default() };
+        assert_eq!(p.with_pin_set(set).unwrap().pin_count(), 2);
+    }
+
+    #[test]
+    fn configured_sets_need_a_backup_pin() {
+        let pattern = HostPattern::parse("a.example").unwrap();
+        let mut set = PinSet { pattern, pins: vec![pin(1)], rules: PinRules::default() };
+        assert!(set.check_configured().is_err());
+        set.rules.enforcement = Enforcement::ReportOnly;
+        assert!(set.check_configured().is_ok());
+        set.rules.enforcement = Enforcement::Enforce;
+        set.pins.push(pin(2));
+        assert!(set.check_configured().is_ok());
+        set.rules.warn_after = Some(10);
+        set.rules.expires_at = Some(5);
+        assert!(set.check_configured().is_err());
     }
 }

@@ -49,6 +49,8 @@ pub const PIN_ERR_BAD_SIGNATURE: pin_result = 15;
 pub const PIN_ERR_STALE_UPDATE: pin_result = 16;
 /// An output buffer was too small; nothing was written.
 pub const PIN_ERR_BUFFER_TOO_SMALL: pin_result = 17;
+/// A file could not be read or written (beyond the contract; the store is unchanged).
+pub const PIN_ERR_IO: pin_result = 18;
 /// A bug (a caught panic): the call had no effect.
 pub const PIN_ERR_INTERNAL: pin_result = 255;
 
@@ -90,6 +92,8 @@ pub enum PinError {
     StaleUpdate = PIN_ERR_STALE_UPDATE,
     /// `PIN_ERR_BUFFER_TOO_SMALL`
     BufferTooSmall = PIN_ERR_BUFFER_TOO_SMALL,
+    /// `PIN_ERR_IO`
+    Io = PIN_ERR_IO,
     /// `PIN_ERR_INTERNAL`
     Internal = PIN_ERR_INTERNAL,
 }
@@ -174,6 +178,7 @@ const RESULTS: &[(pin_result, &CStr, &CStr)] = &[
         c"PIN_ERR_BUFFER_TOO_SMALL",
         c"the output buffer is too small; nothing was written",
     ),
+    (PIN_ERR_IO, c"PIN_ERR_IO", c"a file could not be read or written"),
     (PIN_ERR_INTERNAL, c"PIN_ERR_INTERNAL", c"internal error (a bug); the call had no effect"),
 ];
 
@@ -212,7 +217,7 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), RESULTS.len());
         assert_eq!(result_name(PinError::PinMismatch.code()), "PIN_ERR_PIN_MISMATCH");
-        assert_eq!(result_name(18), "PIN_ERR_UNKNOWN");
+        assert_eq!(result_name(19), "PIN_ERR_UNKNOWN");
         assert_eq!(result_name(u32::MAX), "PIN_ERR_UNKNOWN");
     }
 }

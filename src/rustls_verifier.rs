@@ -32,7 +32,6 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use crate::explain::explain;
 use crate::result::PinError;
 use crate::store::PinStore;
-use crate::verify::verify_chain;
 
 /// Verifies server certificates with a [`PinStore`]: the chain must be valid and, where the
 /// host has pins, hold a pinned key on a validated path. Handshake signatures are checked with
@@ -87,7 +86,7 @@ impl ServerCertVerifier for PinningVerifier {
         let chain: Vec<&[u8]> = std::iter::once(end_entity.as_ref())
             .chain(intermediates.iter().map(|cert| cert.as_ref()))
             .collect();
-        let verdict = verify_chain(&self.store.snapshot(), &chain, &host, now.as_secs());
+        let verdict = self.store.verify(&chain, &host, None, now.as_secs());
         let error = match verdict.result {
             Ok(()) => return Ok(ServerCertVerified::assertion()),
             Err(error) => error,

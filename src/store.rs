@@ -4,16 +4,21 @@
 //! next snapshot aside, under a mutex that only writers take, and publish it in one atomic
 //! swap. A write that fails, or panics, publishes nothing, so the store is exactly as it was.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
+use crate::document::{DocumentError, parse_document, policy_document};
 use crate::host::HostPattern;
 use crate::limits::CERTPIN_MAX_ANCHORS;
+use crate::persist::write_atomically;
 use crate::pin::Pin;
-use crate::policy::Policy;
+use crate::policy::{PinRules, PinSet, Policy, UnpinnedHosts};
+use crate::report::{ReportLog, build_report};
 use crate::result::PinError;
+use crate::verify::{Verdict, notes, verify_chain};
 
 /// One consistent state of a store: what a verification sees from start to end.
 #[derive(Clone, Debug, Default)]
@@ -22,6 +27,15 @@ pub struct Snapshot {
     pub policy: Policy,
     /// The store's own trust anchors; when empty, the built-in Mozilla roots are used.
     pub anchors: Vec<TrustAnchor<'static>>,
+    /// The DER certificate of each of `anchors`, in the same order.
+    pub anchor_ders: Vec<Vec<u8>>,
+    /// Changes whenever the effective policy changes: a signal to drop pooled connections
+    /// and TLS session caches.
+    pub generation: u64,
+    /// The version number of the policy document last loaded (0 if none).
+    pub version: u64,
+    /// The expiry of the policy document last loaded, in Unix seconds.
+    pub expires_at: Option<u64>,
 }
 
 impl Snapshot {
@@ -31,11 +45,22 @@ impl Snapshot {
     }
 }
 
+/// Where failure reports go: a function the app gives, called on the verifying thread.
+pub struct ReportSink(pub Box<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for ReportSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReportSink")
+    }
+}
+
 /// A pin store (the `pin_store` of the C API).
 #[derive(Debug, Default)]
 pub struct PinStore {
     current: ArcSwap<Snapshot>,
     writer: Mutex<()>,
+    reports: ArcSwapOption<ReportSink>,
+    report_log: ReportLog,
 }
 
 impl PinStore {
@@ -49,14 +74,103 @@ impl PinStore {
         self.current.load_full()
     }
 
+    /// The verdict on `chain` for `host` (and `port`, when known, for reports) at `unix_time`,
+    /// delivering a failure report to the report sink when there is one to make.
+    pub fn verify(
+        &self,
+        chain: &[&[u8]],
+        host: &str,
+        port: Option<u16>,
+        unix_time: u64,
+    ) -> Verdict {
+        let snapshot = self.current.load();
+        let mut verdict = verify_chain(&snapshot, chain, host, unix_time);
+        if verdict.is_pin_failure() {
+            if let Some(sink) = self.reports.load_full() {
+                if self.report_log.should_deliver(&verdict, chain, port) {
+                    if let Some(report) = build_report(&verdict, &snapshot, chain, port) {
+                        verdict.notes |= notes::REPORTED;
+                        (sink.0)(&report);
+                    }
+                }
+            }
+        }
+        verdict
+    }
+
     /// Adds `pin` (`sha256/...`) under `host_pattern`. On error the store is unchanged.
     pub fn add_pin(&self, host_pattern: &str, pin: &str) -> Result<(), PinError> {
         let pattern = HostPattern::parse(host_pattern)?;
         let pin: Pin = pin.parse()?;
-        self.update(|snapshot| {
-            snapshot.policy = snapshot.policy.with_pin(&pattern, pin)?;
-            Ok(())
+        self.update(|snapshot| match snapshot.policy.with_pin(&pattern, pin)? {
+            Some(policy) => {
+                snapshot.policy = policy;
+                Ok(true)
+            }
+            None => Ok(false),
         })
+    }
+
+    /// Sets the whole entry for `host_pattern`: its pins and rules, replacing what it had.
+    /// The entry must follow the rules of a configured set (an enforced set has a backup pin):
+    /// `PIN_ERR_BAD_CONFIG` otherwise. On error the store is unchanged.
+    pub fn set_domain(
+        &self,
+        host_pattern: &str,
+        pins: &[&str],
+        rules: PinRules,
+    ) -> Result<(), PinError> {
+        let pattern = HostPattern::parse(host_pattern)?;
+        let mut parsed: Vec<Pin> = Vec::with_capacity(pins.len());
+        for pin in pins {
+            let pin: Pin = pin.parse()?;
+            if !parsed.contains(&pin) {
+                parsed.push(pin);
+            }
+        }
+        let set = PinSet { pattern, pins: parsed, rules };
+        set.check_configured().map_err(|_| PinError::BadConfig)?;
+        self.update(|snapshot| {
+            snapshot.policy = snapshot.policy.with_pin_set(set)?;
+            Ok(true)
+        })
+    }
+
+    /// Sets what happens to hosts no pattern covers.
+    pub fn set_unpinned_hosts(&self, rule: UnpinnedHosts) -> Result<(), PinError> {
+        self.update(|snapshot| {
+            let changed = snapshot.policy.unpinned_hosts != rule;
+            snapshot.policy.unpinned_hosts = rule;
+            Ok(changed)
+        })
+    }
+
+    /// Replaces the policy (every domain and the unpinned-host rule; not the trust anchors)
+    /// with a JSON policy document. A document with any problem is refused whole and the store
+    /// keeps its policy.
+    pub fn load_policy(&self, json: &[u8]) -> Result<(), DocumentError> {
+        let loaded = parse_document(json)?;
+        self.update(|snapshot| {
+            snapshot.policy = loaded.policy;
+            snapshot.version = loaded.version;
+            snapshot.expires_at = loaded.expires_at;
+            Ok(true)
+        })
+        .map_err(|error| DocumentError { key: "(store)".into(), problem: error.to_string() })
+    }
+
+    /// The current policy as a JSON document (configured and learned pins alike), which
+    /// `load_policy` reads back to the same policy.
+    pub fn export_policy(&self) -> String {
+        let snapshot = self.current.load();
+        let document = policy_document(&snapshot.policy, snapshot.version, snapshot.expires_at);
+        serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
+    }
+
+    /// Writes `export_policy()` to `path` atomically: after a crash the file holds the old
+    /// document or the new one, whole.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        write_atomically(path, self.export_policy().as_bytes())
     }
 
     /// Trusts the DER certificate `der` as a root. On error the store is unchanged.
@@ -67,26 +181,40 @@ impl PinStore {
             .to_owned();
         self.update(|snapshot| {
             if snapshot.anchors.contains(&anchor) {
-                return Ok(());
+                return Ok(false);
             }
             if snapshot.anchors.len() >= CERTPIN_MAX_ANCHORS {
                 return Err(PinError::InvalidArgument);
             }
             snapshot.anchors.push(anchor);
-            Ok(())
+            snapshot.anchor_ders.push(der.to_vec());
+            Ok(true)
         })
     }
 
+    /// Sends failure reports to `sink` from now on (`None`: make no reports).
+    pub fn set_report_sink(&self, sink: Option<ReportSink>) {
+        self.reports.store(sink.map(Arc::new));
+    }
+
+    /// The current policy generation.
+    pub fn generation(&self) -> u64 {
+        self.current.load().generation
+    }
+
     /// Applies `change` to a copy of the current snapshot and publishes the copy if `change`
-    /// succeeds. Writers are serialised so that none loses another's change.
+    /// succeeds and says it changed something (then the generation moves on). Writers are
+    /// serialised so that none loses another's change.
     fn update(
         &self,
-        change: impl FnOnce(&mut Snapshot) -> Result<(), PinError>,
+        change: impl FnOnce(&mut Snapshot) -> Result<bool, PinError>,
     ) -> Result<(), PinError> {
         let _writer = self.lock_writer();
         let mut next = Snapshot::clone(&self.current.load());
-        change(&mut next)?;
-        self.current.store(Arc::new(next));
+        if change(&mut next)? {
+            next.generation += 1;
+            self.current.store(Arc::new(next));
+        }
         Ok(())
     }
 

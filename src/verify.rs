@@ -1,5 +1,6 @@
 //! The verdict on a chain: Web PKI path validation by rustls-webpki, with the pins checked
-//! inside path building, on each candidate path, so that only keys on a validated path count.
+//! inside path building, on each candidate path, so that only keys on a validated path count;
+//! then the policy's rules (report-only, expiry, pins-only trust, trust on first use).
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 use crate::host::HostName;
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN};
 use crate::pin::Pin;
-use crate::policy::PinSet;
+use crate::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
 use crate::result::PinError;
 use crate::store::Snapshot;
 
@@ -31,14 +32,40 @@ static SIGNATURE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
 ];
 
-/// A path that validated but held no pinned key, kept to explain the verdict.
+/// A path that validated but held no pinned key, kept to explain and report the verdict.
 #[derive(Clone, Debug)]
 pub struct RejectedPath {
     /// Pins of the path's certificates: the leaf, the intermediates, then the trust anchor.
     pub pins: Vec<Pin>,
+    /// Where the leaf and intermediates of the path stand in the chain the server sent.
+    pub chain_indexes: Vec<usize>,
     /// The trust anchor's subject, as DER contents without the outer SEQUENCE.
     pub anchor_subject: Vec<u8>,
+    /// Where the trust anchor stands in the snapshot's trust anchors.
+    pub anchor_index: Option<usize>,
 }
+
+/// Facts about a verdict besides its result, as bits (the `PIN_VERDICT_*` flags of the C API).
+pub mod notes {
+    pub use super::{
+        PIN_VERDICT_PINS_EXPIRED as PINS_EXPIRED, PIN_VERDICT_PINS_EXPIRING as PINS_EXPIRING,
+        PIN_VERDICT_REPORT_ONLY_MISMATCH as REPORT_ONLY_MISMATCH, PIN_VERDICT_REPORTED as REPORTED,
+        PIN_VERDICT_TOFU_FIRST_USE as TOFU_FIRST_USE,
+    };
+}
+
+/// Verdict flag: the pins did not match, but the pin set is report-only, so the verdict is
+/// `PIN_OK` (the chain itself is valid) and a report was made.
+pub const PIN_VERDICT_REPORT_ONLY_MISMATCH: u32 = 1;
+/// Verdict flag: the pin set has expired and was not enforced (fail open): plain validation.
+pub const PIN_VERDICT_PINS_EXPIRED: u32 = 2;
+/// Verdict flag: the pin set is past its warning date: ship new pins before it expires.
+pub const PIN_VERDICT_PINS_EXPIRING: u32 = 4;
+/// Verdict flag: trust on first use: the host has no pin yet (`PIN_ERR_NOT_PINNED`); the
+/// leaf's pin and fingerprint are offered to show, compare out of band and remember.
+pub const PIN_VERDICT_TOFU_FIRST_USE: u32 = 8;
+/// Verdict flag: a failure report was delivered to the report callback for this verdict.
+pub const PIN_VERDICT_REPORTED: u32 = 16;
 
 /// The outcome of verifying a chain for a host, with what is needed to explain it.
 #[derive(Clone, Debug)]
@@ -53,20 +80,31 @@ pub struct Verdict {
     pub matched_pin: Option<Pin>,
     /// On a pin mismatch: the first valid path that was rejected.
     pub rejected_path: Option<RejectedPath>,
+    /// [`notes`] bits.
+    pub notes: u32,
     /// The time the chain was checked at, in seconds since the Unix epoch.
     pub unix_time: u64,
+    /// The store's policy generation the verdict was reached under.
+    pub generation: u64,
 }
 
 impl Verdict {
-    fn failed(error: PinError, unix_time: u64) -> Self {
+    fn new(unix_time: u64, generation: u64) -> Self {
         Self {
-            result: Err(error),
+            result: Err(PinError::Internal),
             host: None,
             pin_set: None,
             matched_pin: None,
             rejected_path: None,
+            notes: 0,
             unix_time,
+            generation,
         }
+    }
+
+    /// Whether the pins failed (enforced or report-only): what a failure report is made for.
+    pub fn is_pin_failure(&self) -> bool {
+        self.result == Err(PinError::PinMismatch) || self.notes & notes::REPORT_ONLY_MISMATCH != 0
     }
 }
 
@@ -93,25 +131,34 @@ pub fn check_chain_limits(chain: &[&[u8]]) -> Result<(), PinError> {
 /// The verdict on `chain` (leaf first, then intermediates in any order, as the server sent
 /// them) for `host` at `unix_time`, under the snapshot's policy and trust anchors.
 pub fn verify_chain(snapshot: &Snapshot, chain: &[&[u8]], host: &str, unix_time: u64) -> Verdict {
+    let mut verdict = Verdict::new(unix_time, snapshot.generation);
     if let Err(error) = check_chain_limits(chain) {
-        return Verdict::failed(error, unix_time);
+        verdict.result = Err(error);
+        return verdict;
     }
     let host = match HostName::parse(host) {
         Ok(host) => host,
-        Err(error) => return Verdict::failed(error, unix_time),
+        Err(error) => {
+            verdict.result = Err(error);
+            return verdict;
+        }
     };
-    let mut verdict = Verdict::failed(PinError::Internal, unix_time);
     verdict.pin_set = snapshot.policy.lookup(&host).cloned();
-    verdict.result = validate(snapshot, chain, &host, unix_time, &mut verdict);
+    verdict.result = decide(snapshot, chain, &host, &mut verdict);
     verdict.host = Some(host);
     verdict
 }
 
-fn validate(
+/// The parsed chain: the leaf and the intermediates as webpki takes them.
+struct Chain<'a> {
+    leaf: EndEntityCert<'a>,
+    intermediates: &'a [CertificateDer<'a>],
+}
+
+fn decide(
     snapshot: &Snapshot,
     chain: &[&[u8]],
     host: &HostName,
-    unix_time: u64,
     verdict: &mut Verdict,
 ) -> Result<(), PinError> {
     let certs: Vec<CertificateDer<'_>> =
@@ -121,41 +168,118 @@ fn validate(
     for der in intermediates {
         EndEntityCert::try_from(der).map_err(|_| PinError::BadCertificate)?;
     }
-    let time = UnixTime::since_unix_epoch(Duration::from_secs(unix_time));
+    let parsed = Chain { leaf, intermediates };
+    let time = verdict.unix_time;
 
+    let Some(set) = verdict.pin_set.clone() else {
+        if snapshot.policy.unpinned_hosts == UnpinnedHosts::Refuse {
+            return Err(PinError::NotPinned);
+        }
+        return validate(snapshot, &parsed, chain, host, None, verdict);
+    };
+    let rules = set.rules;
+    if rules.excluded || (set.pins.is_empty() && !rules.tofu) {
+        return validate(snapshot, &parsed, chain, host, None, verdict);
+    }
+    if set.pins.is_empty() {
+        // Trust on first use: the chain must stand on its own (unless the pin is the whole
+        // identity), then the app is offered the leaf's pin to show and remember.
+        verdict.notes |= notes::TOFU_FIRST_USE;
+        if rules.trust == TrustMode::CaAndPins {
+            validate(snapshot, &parsed, chain, host, None, verdict)?;
+        }
+        return Err(PinError::NotPinned);
+    }
+    if rules.expires_at.is_some_and(|expires| time >= expires) {
+        verdict.notes |= notes::PINS_EXPIRED;
+        return validate(snapshot, &parsed, chain, host, None, verdict);
+    }
+    if rules.warn_after.is_some_and(|warn| time >= warn) {
+        verdict.notes |= notes::PINS_EXPIRING;
+    }
+    let pinned = match rules.trust {
+        TrustMode::PinsOnly => leaf_is_pinned(&parsed, &set, verdict),
+        TrustMode::CaAndPins => validate(snapshot, &parsed, chain, host, Some(&set), verdict),
+    };
+    match pinned {
+        Err(PinError::PinMismatch) if rules.enforcement == Enforcement::ReportOnly => {
+            verdict.notes |= notes::REPORT_ONLY_MISMATCH;
+            match rules.trust {
+                TrustMode::PinsOnly => Ok(()),
+                TrustMode::CaAndPins => validate(snapshot, &parsed, chain, host, None, verdict),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Pins-only trust: the leaf's key is pinned, and nothing else is checked.
+fn leaf_is_pinned(chain: &Chain<'_>, set: &PinSet, verdict: &mut Verdict) -> Result<(), PinError> {
+    let pin = Pin::of_spki(chain.leaf.subject_public_key_info().as_ref());
+    if set.contains(&pin) {
+        verdict.matched_pin = Some(pin);
+        Ok(())
+    } else {
+        verdict.rejected_path = Some(RejectedPath {
+            pins: vec![pin],
+            chain_indexes: vec![0],
+            anchor_subject: Vec::new(),
+            anchor_index: None,
+        });
+        Err(PinError::PinMismatch)
+    }
+}
+
+/// Web PKI validation of the chain for the host; with `pins`, each candidate path must also
+/// hold one of them.
+fn validate(
+    snapshot: &Snapshot,
+    chain: &Chain<'_>,
+    served: &[&[u8]],
+    host: &HostName,
+    pins: Option<&PinSet>,
+    verdict: &mut Verdict,
+) -> Result<(), PinError> {
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(verdict.unix_time));
     let matched = RefCell::new(None);
     let rejected = RefCell::new(None);
     let check_pins = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-        let Some(pin_set) = verdict.pin_set.as_deref() else { return Ok(()) };
-        match pinned_key_on(path, pin_set) {
+        let Some(pin_set) = pins else { return Ok(()) };
+        match path_pins(path).find(|pin| pin_set.contains(pin)) {
             Some(pin) => {
                 *matched.borrow_mut() = Some(pin);
                 Ok(())
             }
             None => {
-                rejected.borrow_mut().get_or_insert_with(|| rejected_path(path));
+                rejected.borrow_mut().get_or_insert_with(|| rejected_path(path, served, snapshot));
                 // Any error makes webpki go on to the next candidate path.
                 Err(webpki::Error::UnknownIssuer)
             }
         }
     };
-    let validated = leaf.verify_for_usage(
+    let validated = chain.leaf.verify_for_usage(
         SIGNATURE_ALGORITHMS,
         snapshot.trust_anchors(),
-        intermediates,
+        chain.intermediates,
         time,
         KeyUsage::server_auth(),
         None,
         Some(&check_pins),
     );
-    let name_check = leaf.verify_is_valid_for_subject_name(&host.server_name());
-    verdict.matched_pin = matched.into_inner();
-    verdict.rejected_path = rejected.into_inner();
+    let name_check = chain.leaf.verify_is_valid_for_subject_name(&host.server_name());
+    if let Some(pin) = matched.into_inner() {
+        verdict.matched_pin = Some(pin);
+    }
+    let rejected = rejected.into_inner();
+    let any_rejected = rejected.is_some();
+    if rejected.is_some() {
+        verdict.rejected_path = rejected;
+    }
     match validated {
         Ok(_) => name_check.map_err(|_| PinError::HostMismatch),
         // A valid path existed but held no pinned key. A chain for another host is the more
         // basic failure, so it is reported first.
-        Err(_) if verdict.rejected_path.is_some() => {
+        Err(_) if any_rejected => {
             name_check.map_err(|_| PinError::HostMismatch)?;
             Err(PinError::PinMismatch)
         }
@@ -163,11 +287,7 @@ fn validate(
     }
 }
 
-/// The first pinned key on the path, looking at the leaf, the intermediates and the anchor.
-fn pinned_key_on(path: &VerifiedPath<'_>, pin_set: &PinSet) -> Option<Pin> {
-    path_pins(path).find(|pin| pin_set.contains(pin))
-}
-
+/// The pins of a path's certificates: the leaf, the intermediates, then the anchor.
 fn path_pins<'a>(path: &'a VerifiedPath<'a>) -> impl Iterator<Item = Pin> + 'a {
     let leaf = std::iter::once(Pin::of_spki(path.end_entity().subject_public_key_info().as_ref()));
     let intermediates = path
@@ -180,10 +300,15 @@ fn path_pins<'a>(path: &'a VerifiedPath<'a>) -> impl Iterator<Item = Pin> + 'a {
     leaf.chain(intermediates).chain(anchor)
 }
 
-fn rejected_path(path: &VerifiedPath<'_>) -> RejectedPath {
+fn rejected_path(path: &VerifiedPath<'_>, served: &[&[u8]], snapshot: &Snapshot) -> RejectedPath {
+    let index_of = |der: &[u8]| served.iter().position(|cert| *cert == der);
+    let leaf = std::iter::once(path.end_entity().der());
+    let ders = leaf.chain(path.intermediate_certificates().map(|cert| cert.der()));
     RejectedPath {
         pins: path_pins(path).collect(),
+        chain_indexes: ders.filter_map(|der| index_of(der.as_ref())).collect(),
         anchor_subject: path.anchor().subject.as_ref().to_vec(),
+        anchor_index: snapshot.trust_anchors().iter().position(|a| std::ptr::eq(a, path.anchor())),
     }
 }
 

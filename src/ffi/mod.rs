@@ -10,11 +10,15 @@ use crate::result::{PIN_ERR_INTERNAL, PinError, pin_result, result_code};
 
 mod buffer;
 mod pin;
+mod policy;
+mod report;
 mod store;
 mod verify;
 mod version;
 
 pub use pin::*;
+pub use policy::*;
+pub use report::*;
 pub use store::*;
 pub use verify::*;
 pub use version::*;

@@ -6,10 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::buffer::write_truncated;
 use super::store::pin_store;
 use super::{ffi_boundary, try_cstr, try_ref, try_slice};
-use crate::explain::explain;
+use crate::explain::{explain, fingerprint};
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN, CERTPIN_MAX_HOST_LEN};
+use crate::pin::Pin;
 use crate::result::{PinError, pin_result, result_code, result_description, result_name};
-use crate::verify::{Verdict, verify_chain};
+use crate::verify::Verdict;
 
 /// One DER certificate, borrowed: `len` bytes at `data`. certpin never keeps the pointer
 /// after the call returns.
@@ -70,7 +71,7 @@ pub unsafe extern "C" fn pin_verify_chain_at(
 ) -> pin_result {
     ffi_boundary(|| {
         // SAFETY: forwarded as they came; see the safety section.
-        match unsafe { verdict_for(store, chain, chain_len, host, unix_time) } {
+        match unsafe { verdict_for(store, chain, chain_len, host, None, unix_time) } {
             Ok((verdict, _)) => result_code(&verdict.result),
             Err(error) => error.code(),
         }
@@ -130,32 +131,109 @@ pub unsafe extern "C" fn pin_verify_chain_explain_at(
 ) -> pin_result {
     ffi_boundary(|| {
         // SAFETY: forwarded as they came; see the safety section.
-        let outcome = unsafe { verdict_for(store, chain, chain_len, host, unix_time) };
-        let wants_text = !explanation.is_null() && explanation_len > 0;
-        let (code, text) = match outcome {
-            Ok((verdict, certs)) => {
-                let code = result_code(&verdict.result);
-                (code, wants_text.then(|| explain(&verdict, &certs)))
-            }
-            Err(error) => {
-                let code = error.code();
-                (
-                    code,
-                    wants_text
-                        .then(|| format!("{}: {}\n", result_name(code), result_description(code))),
-                )
-            }
-        };
+        let outcome = unsafe { verdict_for(store, chain, chain_len, host, None, unix_time) };
+        let text = explanation_text(&outcome, !explanation.is_null() && explanation_len > 0);
         if let Some(text) = text {
             // SAFETY: `explanation` has `explanation_len` writable bytes (caller).
             unsafe { write_truncated(&text, explanation, explanation_len) };
+        }
+        outcome.map_or_else(|error| error.code(), |(verdict, _)| result_code(&verdict.result))
+    })
+}
+
+/// Everything known about a verdict, for apps that act on more than its result.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct pin_verdict {
+    /// The verdict: the same value the call returns.
+    pub result: pin_result,
+    /// `PIN_VERDICT_*` bits: report-only mismatch, pins expired or expiring, trust on first
+    /// use, report delivered.
+    pub flags: u32,
+    /// The store's policy generation the verdict was reached under (see
+    /// `pin_store_policy_generation`).
+    pub policy_generation: u64,
+    /// The leaf's `sha256/` pin, NUL-terminated (empty if the leaf did not parse): what a
+    /// trust-on-first-use app shows and remembers with `pin_store_add`.
+    pub leaf_pin: [c_char; 52],
+    /// The SHA-256 fingerprint of the leaf certificate, as `AB:CD:...` (95 characters),
+    /// NUL-terminated (empty if there is no leaf).
+    pub leaf_fingerprint: [c_char; 96],
+}
+
+/// The verdict with all its details: `pin_verify_chain_explain_at`, plus the port (for
+/// failure reports; 0 when unknown) and a `pin_verdict` filled in for every outcome that got
+/// as far as reading the arguments (`verdict` may be NULL when not wanted).
+///
+/// Returns the same verdict `pin_verify_chain_at` would.
+///
+/// # Safety
+/// As for `pin_verify_chain_explain`; `verdict` must be NULL or point to a writable
+/// `pin_verdict`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_verify_chain_detailed(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+    port: u16,
+    unix_time: u64,
+    verdict: *mut pin_verdict,
+    explanation: *mut c_char,
+    explanation_len: usize,
+) -> pin_result {
+    ffi_boundary(|| {
+        let port = (port != 0).then_some(port);
+        // SAFETY: forwarded as they came; see the safety section.
+        let outcome = unsafe { verdict_for(store, chain, chain_len, host, port, unix_time) };
+        let text = explanation_text(&outcome, !explanation.is_null() && explanation_len > 0);
+        if let Some(text) = text {
+            // SAFETY: `explanation` has `explanation_len` writable bytes (caller).
+            unsafe { write_truncated(&text, explanation, explanation_len) };
+        }
+        let code = outcome.as_ref().map_or_else(|e| e.code(), |(v, _)| result_code(&v.result));
+        // SAFETY: `verdict` is NULL or writable (caller).
+        if let Some(out) = unsafe { verdict.as_mut() } {
+            *out = verdict_details(code, &outcome);
         }
         code
     })
 }
 
-/// Reads the arguments and reaches the verdict. Argument errors come back as `Err`; the
-/// verdict (trusted or not) as `Ok`, with the certificates it was reached on.
+fn verdict_details(
+    code: pin_result,
+    outcome: &Result<(Verdict, Vec<&[u8]>), PinError>,
+) -> pin_verdict {
+    let mut details = pin_verdict {
+        result: code,
+        flags: 0,
+        policy_generation: 0,
+        leaf_pin: [0; 52],
+        leaf_fingerprint: [0; 96],
+    };
+    if let Ok((verdict, certs)) = outcome {
+        details.flags = verdict.notes;
+        details.policy_generation = verdict.generation;
+        if let Some(leaf) = certs.first() {
+            if let Ok(pin) = Pin::of_certificate(leaf) {
+                copy_into(&pin.to_string(), &mut details.leaf_pin);
+            }
+            copy_into(&fingerprint(leaf), &mut details.leaf_fingerprint);
+        }
+    }
+    details
+}
+
+/// Copies ASCII `text` into a fixed C array, NUL-terminated (`text` always fits by design).
+fn copy_into<const N: usize>(text: &str, out: &mut [c_char; N]) {
+    for (slot, byte) in out.iter_mut().zip(text.bytes().take(N - 1)) {
+        *slot = byte as c_char;
+    }
+}
+
+/// Reads the arguments and reaches the verdict (delivering a failure report if one is due).
+/// Argument errors come back as `Err`; the verdict (trusted or not) as `Ok`, with the
+/// certificates it was reached on.
 ///
 /// # Safety
 /// As for `pin_verify_chain`.
@@ -164,6 +242,7 @@ unsafe fn verdict_for<'a>(
     chain: *const pin_bytes,
     chain_len: usize,
     host: *const c_char,
+    port: Option<u16>,
     unix_time: u64,
 ) -> Result<(Verdict, Vec<&'a [u8]>), PinError> {
     // SAFETY: the caller passes NULL or valid pointers (see the safety section).
@@ -182,8 +261,25 @@ unsafe fn verdict_for<'a>(
         // SAFETY: each entry's `data` points to `len` readable bytes (caller).
         .map(|cert| unsafe { try_slice(cert.data, cert.len, CERTPIN_MAX_CERT_LEN) })
         .collect::<Result<Vec<_>, _>>()?;
-    let verdict = verify_chain(&store.store.snapshot(), &certs, host, unix_time);
+    let verdict = store.store.verify(&certs, host, port, unix_time);
     Ok((verdict, certs))
+}
+
+/// The explanation of an outcome, made only when there is a buffer to write it into.
+fn explanation_text(
+    outcome: &Result<(Verdict, Vec<&[u8]>), PinError>,
+    wanted: bool,
+) -> Option<String> {
+    if !wanted {
+        return None;
+    }
+    Some(match outcome {
+        Ok((verdict, certs)) => explain(verdict, certs),
+        Err(error) => {
+            let code = error.code();
+            format!("{}: {}\n", result_name(code), result_description(code))
+        }
+    })
 }
 
 /// Seconds since the Unix epoch now (0 if the clock is set before 1970).

@@ -1,0 +1,308 @@
+//! Policy calls: per-domain rules, the unpinned-host rule, policy documents, saving and
+//! loading, and the policy generation.
+
+use std::ffi::c_char;
+use std::io::Read;
+use std::path::Path;
+
+use super::buffer::{write_cstr, write_truncated};
+use super::store::pin_store;
+use super::{ffi_result, try_cstr, try_ref, try_slice};
+use crate::document::{CERTPIN_MAX_POLICY_LEN, DocumentError};
+use crate::limits::{CERTPIN_MAX_HOST_LEN, CERTPIN_MAX_PIN_LEN, CERTPIN_MAX_PINS};
+use crate::policy::{Enforcement, PinRules, TrustMode, UnpinnedHosts};
+use crate::result::{PinError, pin_result};
+
+/// Domain flag: report-only. A mismatch still gives `PIN_OK` (the chain must be valid) and
+/// a failure report.
+pub const PIN_DOMAIN_REPORT_ONLY: u32 = 1;
+/// Domain flag: pins only. The leaf's key must be pinned; no CA, date or name checks apply:
+/// the pin is the server's identity (for self-signed or private certificates).
+pub const PIN_DOMAIN_PINS_ONLY: u32 = 2;
+/// Domain flag: exclude. The hosts this pattern covers get no pinning from a broader
+/// pattern (TrustKit's `kTSKExcludeSubdomainFromParentPolicy`); give no pins with it.
+pub const PIN_DOMAIN_EXCLUDE: u32 = 4;
+/// Domain flag: trust on first use. While the pattern has no pins, verdicts are
+/// `PIN_ERR_NOT_PINNED` with `PIN_VERDICT_TOFU_FIRST_USE` and the leaf's pin in the
+/// `pin_verdict`; remember it with `pin_store_add`.
+pub const PIN_DOMAIN_TOFU: u32 = 8;
+
+const DOMAIN_FLAGS: u32 =
+    PIN_DOMAIN_REPORT_ONLY | PIN_DOMAIN_PINS_ONLY | PIN_DOMAIN_EXCLUDE | PIN_DOMAIN_TOFU;
+
+/// Unpinned hosts (hosts no pattern covers) get plain validation. The default.
+pub const PIN_UNPINNED_ALLOW: u32 = 0;
+/// Unpinned hosts are refused with `PIN_ERR_NOT_PINNED`.
+pub const PIN_UNPINNED_REFUSE: u32 = 1;
+
+/// How a domain's pins apply. Zeroed, it means: enforced, CA and pins, never expires.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct pin_domain_options {
+    /// `PIN_DOMAIN_*` bits; any other bit is `PIN_ERR_INVALID_ARGUMENT`.
+    pub flags: u32,
+    /// Unix time from which the pins are no longer enforced (fail open; the verdict carries
+    /// `PIN_VERDICT_PINS_EXPIRED`). 0: never.
+    pub expires_at: u64,
+    /// Unix time from which verdicts carry `PIN_VERDICT_PINS_EXPIRING`, to ship new pins in
+    /// time. 0: no warning. Must not be after `expires_at`.
+    pub warn_after: u64,
+}
+
+/// Sets the whole entry for a host pattern: its pins and how they apply, replacing whatever
+/// the pattern had. Unlike `pin_store_add`, this checks the entry as a configuration: an
+/// enforced entry (not report-only, not excluded, not trust-on-first-use) needs at least two
+/// pins, one of them a backup (as TrustKit requires), and `warn_after` must not come after
+/// `expires_at`; otherwise `PIN_ERR_BAD_CONFIG`.
+///
+/// `pins` is an array of `pins_len` NUL-terminated pin strings (NULL is accepted when
+/// `pins_len` is 0); `options` may be NULL for the defaults. Everything is borrowed for the
+/// call only. On any error the store is unchanged.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (unknown flag bits,
+/// too many pins, a string not UTF-8 or too long), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_PIN`,
+/// `PIN_ERR_BAD_CONFIG`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `host_pattern` NULL or NUL-terminated, `pins` NULL or
+/// `pins_len` readable pointers to NUL-terminated strings, `options` NULL or readable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_set_domain(
+    store: *mut pin_store,
+    host_pattern: *const c_char,
+    pins: *const *const c_char,
+    pins_len: usize,
+    options: *const pin_domain_options,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or valid pointers (see the safety section).
+        let (store, pattern) =
+            unsafe { (try_ref(store)?, try_cstr(host_pattern, CERTPIN_MAX_HOST_LEN)?) };
+        let pin_ptrs: &[*const c_char] = if pins.is_null() && pins_len == 0 {
+            &[]
+        } else {
+            // SAFETY: as above.
+            unsafe { try_slice(pins, pins_len, CERTPIN_MAX_PINS)? }
+        };
+        let pin_texts = pin_ptrs
+            .iter()
+            // SAFETY: each entry is NULL or a NUL-terminated string (caller).
+            .map(|pin| unsafe { try_cstr(*pin, CERTPIN_MAX_PIN_LEN) })
+            .collect::<Result<Vec<&str>, _>>()?;
+        // SAFETY: as above; NULL means the defaults.
+        let rules = match unsafe { options.as_ref() } {
+            Some(options) => domain_rules(options)?,
+            None => PinRules::default(),
+        };
+        store.store.set_domain(pattern, &pin_texts, rules)
+    })
+}
+
+fn domain_rules(options: &pin_domain_options) -> Result<PinRules, PinError> {
+    if options.flags & !DOMAIN_FLAGS != 0 {
+        return Err(PinError::InvalidArgument);
+    }
+    let has = |flag: u32| options.flags & flag != 0;
+    Ok(PinRules {
+        enforcement: if has(PIN_DOMAIN_REPORT_ONLY) {
+            Enforcement::ReportOnly
+        } else {
+            Enforcement::Enforce
+        },
+        trust: if has(PIN_DOMAIN_PINS_ONLY) { TrustMode::PinsOnly } else { TrustMode::CaAndPins },
+        expires_at: (options.expires_at != 0).then_some(options.expires_at),
+        warn_after: (options.warn_after != 0).then_some(options.warn_after),
+        excluded: has(PIN_DOMAIN_EXCLUDE),
+        tofu: has(PIN_DOMAIN_TOFU),
+    })
+}
+
+/// Sets what happens to hosts no pattern covers: `PIN_UNPINNED_ALLOW` (plain validation, the
+/// default) or `PIN_UNPINNED_REFUSE` (`PIN_ERR_NOT_PINNED`). Excluded domains
+/// (`PIN_DOMAIN_EXCLUDE`) are covered, so they get plain validation either way.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (another value).
+///
+/// # Safety
+/// `store` must be NULL or a live store.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_set_unpinned_hosts(
+    store: *mut pin_store,
+    rule: u32,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or a live store.
+        let store = unsafe { try_ref(store)? };
+        let rule = match rule {
+            PIN_UNPINNED_ALLOW => UnpinnedHosts::Allow,
+            PIN_UNPINNED_REFUSE => UnpinnedHosts::Refuse,
+            _ => return Err(PinError::InvalidArgument),
+        };
+        store.store.set_unpinned_hosts(rule)
+    })
+}
+
+/// Replaces the store's policy (every domain and the unpinned-host rule; the trust anchors
+/// stay) with a JSON policy document of `json_len` bytes (see README: "Policy documents").
+/// A document with any problem is refused whole with `PIN_ERR_BAD_CONFIG`, the store keeps its
+/// previous policy, and `error` (optional: NULL or `error_len` 0 for none) receives the
+/// offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
+/// and NUL-terminated.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (longer than
+/// `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_CONFIG`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `json` NULL or `json_len` readable bytes, `error`
+/// NULL or `error_len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_load_policy(
+    store: *mut pin_store,
+    json: *const u8,
+    json_len: usize,
+    error: *mut c_char,
+    error_len: usize,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or valid pointers (see the safety section).
+        let (store, json) =
+            unsafe { (try_ref(store)?, try_slice(json, json_len, CERTPIN_MAX_POLICY_LEN)?) };
+        let loaded = store.store.load_policy(json);
+        // SAFETY: `error` is NULL or has `error_len` writable bytes (caller).
+        unsafe { report_document_error(loaded, error, error_len) }
+    })
+}
+
+/// Writes a document error's text into the caller's buffer and turns it into `BAD_CONFIG`.
+///
+/// # Safety
+/// `error` must be NULL or `error_len` writable bytes.
+unsafe fn report_document_error(
+    loaded: Result<(), DocumentError>,
+    error: *mut c_char,
+    error_len: usize,
+) -> Result<(), PinError> {
+    loaded.map_err(|problem| {
+        // SAFETY: as the caller guarantees.
+        unsafe { write_truncated(&problem.to_string(), error, error_len) };
+        PinError::BadConfig
+    })
+}
+
+/// Writes the store's policy as a JSON document (configured and learned pins alike; the
+/// format `pin_store_load_policy` reads) into `out`, NUL-terminated. `needed` (may be NULL)
+/// receives the bytes needed, NUL included, whatever the outcome, so a caller can size the
+/// buffer and call again. `out` is written only on success.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_BUFFER_TOO_SMALL`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `out` NULL or `out_len` writable bytes, `needed` NULL
+/// or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_export_policy(
+    store: *const pin_store,
+    out: *mut c_char,
+    out_len: usize,
+    needed: *mut usize,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or a live store.
+        let store = unsafe { try_ref(store)? };
+        let document = store.store.export_policy();
+        // SAFETY: `needed` is NULL or writable (caller).
+        if let Some(needed) = unsafe { needed.as_mut() } {
+            *needed = document.len() + 1;
+        }
+        // SAFETY: `out` is NULL (refused) or has `out_len` writable bytes (caller).
+        unsafe { write_cstr(&document, out, out_len) }
+    })
+}
+
+/// Saves the store's policy document to the file at `path`, atomically: it is written to a
+/// temporary file beside it, flushed to disk and renamed over it, so that after a crash the
+/// file holds the old document or the new one, whole, never a torn one.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
+/// longer than 4096 bytes), `PIN_ERR_IO` (the file could not be written; it is unchanged).
+///
+/// # Safety
+/// `store` must be NULL or a live store, `path` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_save(
+    store: *const pin_store,
+    path: *const c_char,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (store, path) = unsafe { (try_ref(store)?, try_cstr(path, MAX_PATH_LEN)?) };
+        store.store.save(Path::new(path)).map_err(|_| PinError::Io)
+    })
+}
+
+/// Loads a policy document from the file at `path`, as `pin_store_load_policy` does.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
+/// longer than 4096 bytes), `PIN_ERR_IO` (unreadable; `error` says why), `PIN_ERR_BAD_CONFIG`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `path` NULL or NUL-terminated, `error` NULL or
+/// `error_len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_load_file(
+    store: *mut pin_store,
+    path: *const c_char,
+    error: *mut c_char,
+    error_len: usize,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (store, path) = unsafe { (try_ref(store)?, try_cstr(path, MAX_PATH_LEN)?) };
+        let json = read_bounded(Path::new(path)).map_err(|problem| {
+            // SAFETY: `error` is NULL or has `error_len` writable bytes (caller).
+            unsafe { write_truncated(&format!("{path}: {problem}"), error, error_len) };
+            PinError::Io
+        })?;
+        let loaded = store.store.load_policy(&json);
+        // SAFETY: as above.
+        unsafe { report_document_error(loaded, error, error_len) }
+    })
+}
+
+/// Most bytes read from a file path string.
+const MAX_PATH_LEN: usize = 4096;
+
+/// The file's bytes, refusing a file longer than a policy document may be.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(CERTPIN_MAX_POLICY_LEN as u64 + 1).read_to_end(&mut bytes)?;
+    if bytes.len() > CERTPIN_MAX_POLICY_LEN {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "larger than a policy document may be",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Writes the store's policy generation into `generation`. It changes whenever the effective
+/// policy changes (pins, rules, anchors, documents): when it differs from the one a pooled
+/// connection or cached TLS session was verified under, drop them.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `generation` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_policy_generation(
+    store: *const pin_store,
+    generation: *mut u64,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (store, out) =
+            unsafe { (try_ref(store)?, generation.as_mut().ok_or(PinError::NullArgument)?) };
+        *out = store.store.generation();
+        Ok(())
+    })
+}

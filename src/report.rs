@@ -1,0 +1,144 @@
+//! Pin failure reports: an RFC 7469-style JSON document handed to the app, which decides where
+//! to send it (certpin sends nothing over the network). The same report is delivered at most
+//! once in 24 hours; the memory of what was sent is bounded. Reports carry no device
+//! identifier: only the host, the chains and the policy.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::document::format_time;
+use crate::host::HostPattern;
+use crate::result::{result_code, result_name};
+use crate::store::Snapshot;
+use crate::verify::Verdict;
+
+/// How long the same report is held back after it was delivered.
+pub const REPORT_INTERVAL_SECS: u64 = 24 * 60 * 60;
+
+/// Most distinct reports remembered for holding back duplicates.
+pub const REPORT_MEMORY: usize = 1024;
+
+/// The report, field for field as RFC 7469 section 3 names them, plus what certpin decided.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Report<'a> {
+    date_time: String,
+    hostname: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<u16>,
+    effective_expiration_date: Option<String>,
+    include_subdomains: bool,
+    noted_hostname: String,
+    served_certificate_chain: Vec<String>,
+    validated_certificate_chain: Vec<String>,
+    known_pins: Vec<String>,
+    certpin_result: &'a str,
+    certpin_enforced: bool,
+}
+
+/// The JSON report for a pin failure, or `None` when the verdict is not one.
+pub fn build_report(
+    verdict: &Verdict,
+    snapshot: &Snapshot,
+    served: &[&[u8]],
+    port: Option<u16>,
+) -> Option<String> {
+    if !verdict.is_pin_failure() {
+        return None;
+    }
+    let (host, set) = (verdict.host.as_ref()?, verdict.pin_set.as_ref()?);
+    let (noted_hostname, include_subdomains) = match &set.pattern {
+        HostPattern::Exact(name) => (name.to_string(), false),
+        HostPattern::OneLabel(base) | HostPattern::AnyDepth(base) => (base.clone(), true),
+    };
+    let mut validated: Vec<String> = Vec::new();
+    if let Some(path) = &verdict.rejected_path {
+        validated
+            .extend(path.chain_indexes.iter().filter_map(|i| served.get(*i)).map(|der| pem(der)));
+        let anchor = path.anchor_index.and_then(|i| snapshot.anchor_ders.get(i));
+        validated.extend(anchor.map(|der| pem(der)));
+    }
+    let report = Report {
+        date_time: format_time(verdict.unix_time),
+        hostname: host.to_string(),
+        port,
+        effective_expiration_date: set.rules.expires_at.map(format_time),
+        include_subdomains,
+        noted_hostname,
+        served_certificate_chain: served.iter().map(|der| pem(der)).collect(),
+        validated_certificate_chain: validated,
+        known_pins: set.pins.iter().map(|pin| format!("pin-sha256=\"{}\"", pin.base64())).collect(),
+        certpin_result: result_name(result_code(&verdict.result)),
+        certpin_enforced: verdict.result.is_err(),
+    };
+    serde_json::to_string_pretty(&report).ok()
+}
+
+/// A DER certificate as PEM text.
+pub fn pem(der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let mut text = String::with_capacity(body.len() + body.len() / 64 + 60);
+    text.push_str("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        text.push_str(std::str::from_utf8(line).unwrap_or_default());
+        text.push('\n');
+    }
+    text.push_str("-----END CERTIFICATE-----\n");
+    text
+}
+
+/// Remembers which reports were delivered when, to hold back repeats for 24 hours.
+#[derive(Debug, Default)]
+pub struct ReportLog {
+    sent: Mutex<HashMap<[u8; 32], u64>>,
+}
+
+impl ReportLog {
+    /// Whether a report for this verdict should be delivered now; if so, it is remembered as
+    /// delivered at `unix_time`. "The same report" is the same host, port, result, served
+    /// chain and pins, whatever its time.
+    pub fn should_deliver(&self, verdict: &Verdict, served: &[&[u8]], port: Option<u16>) -> bool {
+        let key = report_key(verdict, served, port);
+        let now = verdict.unix_time;
+        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(last) = sent.get(&key) {
+            if now.saturating_sub(*last) < REPORT_INTERVAL_SECS && now >= *last {
+                return false;
+            }
+        }
+        if sent.len() >= REPORT_MEMORY && !sent.contains_key(&key) {
+            sent.retain(|_, last| now.saturating_sub(*last) < REPORT_INTERVAL_SECS);
+            if sent.len() >= REPORT_MEMORY {
+                // Still full of recent reports: forget the oldest.
+                if let Some(oldest) = sent.iter().min_by_key(|(_, last)| **last).map(|(k, _)| *k) {
+                    sent.remove(&oldest);
+                }
+            }
+        }
+        sent.insert(key, now);
+        true
+    }
+}
+
+fn report_key(verdict: &Verdict, served: &[&[u8]], port: Option<u16>) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    let host = verdict.host.as_ref().map(|h| h.to_string()).unwrap_or_default();
+    hash.update((host.len() as u64).to_be_bytes());
+    hash.update(host.as_bytes());
+    hash.update(port.unwrap_or(0).to_be_bytes());
+    hash.update(result_code(&verdict.result).to_be_bytes());
+    hash.update(verdict.notes.to_be_bytes());
+    for der in served {
+        hash.update((der.len() as u64).to_be_bytes());
+        hash.update(der);
+    }
+    for pin in verdict.pin_set.iter().flat_map(|set| set.pins.iter()) {
+        hash.update(pin.as_bytes());
+    }
+    hash.finalize().into()
+}
