@@ -1,0 +1,162 @@
+//! Saving a store's policy survives a crash: a writer process saving again and again is
+//! killed (SIGKILL) at random moments, and the file it was writing must then hold the old
+//! document or the new one, whole, every time. Loading it back gives the same policy.
+
+use std::ffi::{CString, c_char};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use certpin::*;
+
+const PIN_A: &str = "sha256/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const PIN_B: &str = "sha256/ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+/// Domains per policy: documents of about 300 KiB.
+const DOMAINS: usize = 2000;
+
+/// A store with `count` pinned domains named after `label`: large enough (hundreds of KiB)
+/// that a kill often lands mid-write. Loaded as one document, as an app would.
+fn store_with(label: &str, count: usize) -> *mut pin_store {
+    let domains: Vec<String> = (0..count)
+        .map(|i| format!(r#""host{i}.{label}.example.com": {{"pins": ["{PIN_A}", "{PIN_B}"]}}"#))
+        .collect();
+    let json = format!(r#"{{"certpin_policy": 1, "domains": {{{}}}}}"#, domains.join(","));
+    let store = pin_store_new();
+    // SAFETY: live store, a readable document, no error buffer.
+    let code = unsafe {
+        pin_store_load_policy(store, json.as_ptr(), json.len(), std::ptr::null_mut(), 0)
+    };
+    assert_eq!(code, PIN_OK);
+    store
+}
+
+fn export(store: *const pin_store) -> String {
+    let mut needed = 0usize;
+    // SAFETY: live store; a NULL buffer only asks for the size.
+    let code = unsafe { pin_store_export_policy(store, std::ptr::null_mut(), 0, &mut needed) };
+    assert_eq!(code, PIN_ERR_NULL_ARGUMENT);
+    let mut out = vec![0 as c_char; needed];
+    // SAFETY: a buffer of the size asked for.
+    let code = unsafe { pin_store_export_policy(store, out.as_mut_ptr(), out.len(), &mut needed) };
+    assert_eq!(code, PIN_OK);
+    // SAFETY: NUL-terminated on success.
+    unsafe { std::ffi::CStr::from_ptr(out.as_ptr()) }.to_str().unwrap().to_owned()
+}
+
+fn c_path(path: &Path) -> CString {
+    CString::new(path.to_str().unwrap()).unwrap()
+}
+
+/// Run by `a_killed_writer_never_leaves_a_torn_file` as a child process: saves two policies
+/// in turn to the file named by CERTPIN_WRITER_TARGET until it is killed.
+#[test]
+#[ignore = "a child process of a_killed_writer_never_leaves_a_torn_file"]
+fn writer_child() {
+    let target = std::env::var("CERTPIN_WRITER_TARGET").expect("run by the parent test");
+    let path = c_path(Path::new(&target));
+    let marker = std::env::var("CERTPIN_WRITER_MARKER").expect("run by the parent test");
+    let stores = [store_with("a", DOMAINS), store_with("b", DOMAINS)];
+    for round in 0.. {
+        // SAFETY: live stores, NUL-terminated path.
+        let code = unsafe { pin_store_save(stores[round % 2], path.as_ptr()) };
+        assert_eq!(code, PIN_OK);
+        if round == 0 {
+            std::fs::write(&marker, b"writing").unwrap();
+        }
+    }
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("certpin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_killed_writer_never_leaves_a_torn_file() {
+    let expected = [export(store_with("a", DOMAINS)), export(store_with("b", DOMAINS))];
+    assert!(expected[0].len() > 200_000, "documents large enough to be caught mid-write");
+    let dir = scratch_dir("persist");
+    let target = dir.join("policy.json");
+    let marker = dir.join("writer-started");
+    let mut seen = [0usize; 2];
+    let mut torn_writes = 0;
+    let mut rounds = 0u64;
+    // At least 6 kills, and more (up to 40) until one has landed mid-write.
+    while rounds < 6 || (torn_writes == 0 && rounds < 40) {
+        let round = rounds;
+        rounds += 1;
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "writer_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .env("CERTPIN_WRITER_TARGET", &target)
+            .env("CERTPIN_WRITER_MARKER", &marker)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Let it write for a while, a different while each round, then kill it outright.
+        let start = Instant::now();
+        while !marker.exists() && start.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(marker.exists(), "the writer saved once");
+        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        std::fs::remove_file(&marker).unwrap();
+        // A temporary file left behind is a write the kill cut short: the case this is about.
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path != target {
+                torn_writes += 1;
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+
+        let on_disk = std::fs::read_to_string(&target).unwrap();
+        let which = expected.iter().position(|doc| *doc == on_disk);
+        let which = which.unwrap_or_else(|| {
+            panic!("round {round}: a torn file of {} bytes", on_disk.len())
+        });
+        seen[which] += 1;
+
+        // And a store loads it back to the same policy.
+        let store = pin_store_new();
+        let mut error = [0 as c_char; 256];
+        // SAFETY: live store, NUL-terminated path, an error buffer.
+        let code = unsafe {
+            pin_store_load_file(store, c_path(&target).as_ptr(), error.as_mut_ptr(), error.len())
+        };
+        assert_eq!(code, PIN_OK);
+        assert_eq!(export(store), on_disk);
+        // SAFETY: made above.
+        unsafe { pin_store_free(store) };
+    }
+    assert!(torn_writes > 0, "no kill landed mid-write in {rounds} rounds: nothing was proved");
+    println!(
+        "after {rounds} kills: {} whole documents a, {} b; {torn_writes} writes cut short",
+        seen[0], seen[1]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn save_to_an_unwritable_place_is_an_io_error_and_changes_nothing() {
+    let store = store_with("c", 2);
+    let path = CString::new("/nonexistent-dir/certpin/policy.json").unwrap();
+    // SAFETY: live store, NUL-terminated path.
+    assert_eq!(unsafe { pin_store_save(store, path.as_ptr()) }, PIN_ERR_IO);
+    let mut error = [0 as c_char; 256];
+    // SAFETY: as above, with an error buffer.
+    let code =
+        unsafe { pin_store_load_file(store, path.as_ptr(), error.as_mut_ptr(), error.len()) };
+    assert_eq!(code, PIN_ERR_IO);
+    // SAFETY: NUL-terminated by the call.
+    let text = unsafe { std::ffi::CStr::from_ptr(error.as_ptr()) }.to_string_lossy();
+    assert!(text.starts_with("/nonexistent-dir/certpin/policy.json: "), "{text}");
+    assert_eq!(export(store), export(store_with("c", 2)));
+    // SAFETY: made above.
+    unsafe { pin_store_free(store) };
+}
