@@ -131,6 +131,21 @@
 #define REPORT_MEMORY 1024
 
 /**
+ * Most update keys one store trusts.
+ */
+#define MAX_UPDATE_KEYS 16
+
+/**
+ * Bytes of an Ed25519 public key.
+ */
+#define PUBLIC_KEY_LEN 32
+
+/**
+ * Bytes of an Ed25519 signature.
+ */
+#define SIGNATURE_LEN 64
+
+/**
  * Verdict flag: the pins did not match, but the pin set is report-only, so the verdict is
  * `PIN_OK` (the chain itself is valid) and a report was made.
  */
@@ -559,6 +574,62 @@ pin_result pin_store_add(struct pin_store *store, const char *host_pattern, cons
  * `store` must be NULL or a live store; `der` NULL or `der_len` readable bytes.
  */
 pin_result pin_store_add_trust_anchor(struct pin_store *store, const uint8_t *der, size_t der_len);
+
+/**
+ * Trusts an Ed25519 public key to sign policy updates. `public_key` is the standard base64 of
+ * the key's 32 bytes, as `certpin keygen` prints it for the app to embed. Several keys may be
+ * trusted (for rotating the signing key); adding one twice is a no-op.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (not the base64 of 32
+ * bytes, or more than 16 keys).
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `public_key` NULL or NUL-terminated.
+ */
+pin_result pin_store_add_update_key(struct pin_store *store, const char *public_key);
+
+/**
+ * Applies a signed policy update: `document` (a policy document carrying `version` and
+ * `expires`) and `signature`, the detached Ed25519 signature over the document's exact bytes
+ * (64 raw bytes, or their base64 as `certpin sign` writes it).
+ *
+ * The checks, in order: the signature is by a trusted update key (`PIN_ERR_BAD_SIGNATURE`);
+ * the document is well formed (`PIN_ERR_BAD_CONFIG`); its version is strictly greater than
+ * the store's current one (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed document);
+ * it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the new policy
+ * replace the old, in one atomic swap: concurrent verifications see the old policy or the
+ * new, never a mix. On any failure the store is exactly as it was, and `error` (optional)
+ * says why.
+ *
+ * The trust anchors, update keys and report callback are not part of the document and stay.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (document larger
+ * than `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_SIGNATURE`, `PIN_ERR_BAD_CONFIG`,
+ * `PIN_ERR_STALE_UPDATE`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `document` and `signature` NULL or readable for
+ * their lengths, `error` NULL or `error_len` writable bytes.
+ */
+pin_result pin_store_apply_update(struct pin_store *store,
+                                  const uint8_t *document,
+                                  size_t document_len,
+                                  const uint8_t *signature,
+                                  size_t signature_len,
+                                  uint64_t unix_time,
+                                  char *error,
+                                  size_t error_len);
+
+/**
+ * Writes the version number of the store's policy (from the last document loaded or update
+ * applied; 0 if none) into `version`.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `version` NULL or writable.
+ */
+pin_result pin_store_policy_version(const struct pin_store *store, uint64_t *version);
 
 /**
  * The verdict on a chain as the server sent it, at the current time.

@@ -227,7 +227,10 @@ fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, Documen
             None | Some("enforce") => Enforcement::Enforce,
             Some("report_only") => Enforcement::ReportOnly,
             Some(_) => {
-                return Err(refuse(format!("{key}.mode"), "must be \"enforce\" or \"report_only\""));
+                return Err(refuse(
+                    format!("{key}.mode"),
+                    "must be \"enforce\" or \"report_only\"",
+                ));
             }
         },
         trust: match entry.trust.as_deref() {

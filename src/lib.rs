@@ -17,6 +17,7 @@ pub mod report;
 pub mod result;
 pub mod rustls_verifier;
 pub mod store;
+pub mod update;
 pub mod verify;
 
 pub use ffi::*;

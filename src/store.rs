@@ -18,7 +18,11 @@ use crate::pin::Pin;
 use crate::policy::{PinRules, PinSet, Policy, UnpinnedHosts};
 use crate::report::{ReportLog, build_report};
 use crate::result::PinError;
+use crate::update::{UpdateError, UpdateKey, check_freshness, open_update};
 use crate::verify::{Verdict, notes, verify_chain};
+
+/// Most update keys one store trusts.
+pub const MAX_UPDATE_KEYS: usize = 16;
 
 /// One consistent state of a store: what a verification sees from start to end.
 #[derive(Clone, Debug, Default)]
@@ -36,6 +40,8 @@ pub struct Snapshot {
     pub version: u64,
     /// The expiry of the policy document last loaded, in Unix seconds.
     pub expires_at: Option<u64>,
+    /// Keys trusted to sign policy updates.
+    pub update_keys: Vec<UpdateKey>,
 }
 
 impl Snapshot {
@@ -171,6 +177,51 @@ impl PinStore {
     /// document or the new one, whole.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         write_atomically(path, self.export_policy().as_bytes())
+    }
+
+    /// Trusts `key` to sign policy updates. Adding a key twice is a no-op.
+    pub fn add_update_key(&self, key: UpdateKey) -> Result<(), PinError> {
+        self.update(|snapshot| {
+            if snapshot.update_keys.contains(&key) {
+                return Ok(false);
+            }
+            if snapshot.update_keys.len() >= MAX_UPDATE_KEYS {
+                return Err(PinError::InvalidArgument);
+            }
+            snapshot.update_keys.push(key);
+            Ok(true)
+        })
+    }
+
+    /// Applies a signed policy update (see [`crate::update`] for the checks, in order). The
+    /// new policy replaces the old in one atomic swap; on any failure the store is unchanged.
+    pub fn apply_update(
+        &self,
+        document: &[u8],
+        signature: &[u8],
+        unix_time: u64,
+    ) -> Result<(), UpdateError> {
+        let keys = self.current.load().update_keys.clone();
+        let update = open_update(&keys, document, signature)?;
+        let mut refused = None;
+        // The version is compared under the writer lock, so two updates racing cannot both
+        // pass against the same old version.
+        let applied = self.update(|snapshot| {
+            if let Err(error) = check_freshness(&update, snapshot.version, unix_time) {
+                let code = error.error;
+                refused = Some(error);
+                return Err(code);
+            }
+            snapshot.policy = update.policy.clone();
+            snapshot.version = update.version;
+            snapshot.expires_at = update.expires_at;
+            Ok(true)
+        });
+        match (applied, refused) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(error)) => Err(error),
+            (Err(error), None) => Err(UpdateError { error, problem: error.to_string() }),
+        }
     }
 
     /// Trusts the DER certificate `der` as a root. On error the store is unchanged.

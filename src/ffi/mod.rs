@@ -13,6 +13,7 @@ mod pin;
 mod policy;
 mod report;
 mod store;
+mod update;
 mod verify;
 mod version;
 
@@ -20,6 +21,7 @@ pub use pin::*;
 pub use policy::*;
 pub use report::*;
 pub use store::*;
+pub use update::*;
 pub use verify::*;
 pub use version::*;
 
