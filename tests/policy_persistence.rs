@@ -24,9 +24,8 @@ fn store_with(label: &str, count: usize) -> *mut pin_store {
     let json = format!(r#"{{"certpin_policy": 1, "domains": {{{}}}}}"#, domains.join(","));
     let store = pin_store_new();
     // SAFETY: live store, a readable document, no error buffer.
-    let code = unsafe {
-        pin_store_load_policy(store, json.as_ptr(), json.len(), std::ptr::null_mut(), 0)
-    };
+    let code =
+        unsafe { pin_store_load_policy(store, json.as_ptr(), json.len(), std::ptr::null_mut(), 0) };
     assert_eq!(code, PIN_OK);
     store
 }
@@ -117,9 +116,8 @@ fn a_killed_writer_never_leaves_a_torn_file() {
 
         let on_disk = std::fs::read_to_string(&target).unwrap();
         let which = expected.iter().position(|doc| *doc == on_disk);
-        let which = which.unwrap_or_else(|| {
-            panic!("round {round}: a torn file of {} bytes", on_disk.len())
-        });
+        let which = which
+            .unwrap_or_else(|| panic!("round {round}: a torn file of {} bytes", on_disk.len()));
         seen[which] += 1;
 
         // And a store loads it back to the same policy.
