@@ -23,6 +23,11 @@
 #include <stdint.h>
 
 /**
+ * How many verdicts the cache holds; a new one replaces whatever was in its slot.
+ */
+#define CACHE_SLOTS 256
+
+/**
  * The only document format this library reads and writes.
  */
 #define FORMAT 1
@@ -574,6 +579,21 @@ pin_result pin_store_add(struct pin_store *store, const char *host_pattern, cons
  * `store` must be NULL or a live store; `der` NULL or `der_len` readable bytes.
  */
 pin_result pin_store_add_trust_anchor(struct pin_store *store, const uint8_t *der, size_t der_len);
+
+/**
+ * Turns the store's verdict cache on (`enabled` = 1, the default) or off (0). With it on,
+ * `pin_verify_chain` and `pin_verify_chain_at` answer a repeat verification of an identical
+ * chain (byte for byte) for the same host spelling, under the same policy generation and
+ * inside every certificate's validity, from memory: no signature check, no allocation, no
+ * lock. Only plain `PIN_OK` verdicts are cached; any store change invalidates them all. The
+ * explaining and detailed calls always verify in full.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (not 0 or 1).
+ *
+ * # Safety
+ * `store` must be NULL or a live store.
+ */
+pin_result pin_store_set_verdict_cache(struct pin_store *store, uint32_t enabled);
 
 /**
  * Trusts an Ed25519 public key to sign policy updates. `public_key` is the standard base64 of

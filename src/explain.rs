@@ -80,7 +80,11 @@ fn write_pin_set(out: &mut String, set: &PinSet) -> std::fmt::Result {
         TrustMode::CaAndPins => "CA and pins",
         TrustMode::PinsOnly => "pins only (no CA, date or name checks)",
     };
-    writeln!(out, "  policy: {} ({} pins, {mode}, {trust})", set.pattern, set.pins.len())?;
+    let count = match set.pins.len() {
+        1 => "1 pin".to_owned(),
+        n => format!("{n} pins"),
+    };
+    writeln!(out, "  policy: {} ({count}, {mode}, {trust})", set.pattern)?;
     if let Some(expires) = rules.expires_at {
         writeln!(out, "    pins expire: {}", format_time(expires))?;
     }

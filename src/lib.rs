@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod cache;
 pub mod document;
 pub mod explain;
 pub mod ffi;
@@ -23,3 +24,7 @@ pub mod verify;
 pub use ffi::*;
 pub use limits::*;
 pub use result::*;
+pub use verify::{
+    PIN_VERDICT_PINS_EXPIRED, PIN_VERDICT_PINS_EXPIRING, PIN_VERDICT_REPORT_ONLY_MISMATCH,
+    PIN_VERDICT_REPORTED, PIN_VERDICT_TOFU_FIRST_USE,
+};

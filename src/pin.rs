@@ -32,6 +32,13 @@ impl Pin {
         Self(hasher.finalize().into())
     }
 
+    /// The pin of the public key of a DER certificate, hashing the key where it lies in the
+    /// certificate (no copy, no full parse). `None` when the DER does not have the shape of a
+    /// certificate.
+    pub fn of_certificate_spki(cert_der: &[u8]) -> Option<Self> {
+        spki_of_certificate(cert_der).map(Self::of_spki)
+    }
+
     /// The pin of the public key of a DER certificate.
     pub fn of_certificate(cert_der: &[u8]) -> Result<Self, PinError> {
         let (rest, cert) =
@@ -51,6 +58,26 @@ impl Pin {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+}
+
+/// The DER SubjectPublicKeyInfo inside a DER certificate, found by walking the element
+/// headers with asn1-rs (the seventh element of the TBSCertificate, after an optional
+/// `[0]` version): a borrowed slice, nothing copied or fully parsed.
+fn spki_of_certificate(cert_der: &[u8]) -> Option<&[u8]> {
+    use x509_parser::asn1_rs::{Any, FromDer};
+    let (_, certificate) = Any::from_der(cert_der).ok()?;
+    let (_, tbs) = Any::from_der(certificate.data).ok()?;
+    let mut rest = tbs.data;
+    let (after_first, first) = Any::from_der(rest).ok()?;
+    if first.header.is_contextspecific() && first.header.tag().0 == 0 {
+        rest = after_first;
+    }
+    // serialNumber, signature, issuer, validity, subject
+    for _ in 0..5 {
+        rest = Any::from_der(rest).ok()?.0;
+    }
+    let (after, _) = Any::from_der(rest).ok()?;
+    Some(&rest[..rest.len() - after.len()])
 }
 
 /// The DER header (tag 0x30, then the definite length) of a SEQUENCE of `len` content bytes.
@@ -144,6 +171,17 @@ mod tests {
         for text in bad {
             assert_eq!(text.parse::<Pin>(), Err(PinError::BadPin), "{text:?}");
         }
+    }
+
+    #[test]
+    fn spki_is_found_in_place() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata");
+        for name in ["leaf", "intermediate-ca", "root-ca", "ec-leaf", "mitm-leaf"] {
+            let der = std::fs::read(format!("{dir}/{name}.der")).unwrap();
+            let parsed = Pin::of_certificate(&der).unwrap();
+            assert_eq!(Pin::of_certificate_spki(&der), Some(parsed), "{name}");
+        }
+        assert_eq!(Pin::of_certificate_spki(b"\x30\x03\x02\x01\x01"), None);
     }
 
     #[test]

@@ -5,11 +5,13 @@
 //! swap. A write that fails, or panics, publishes nothing, so the store is exactly as it was.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
+use crate::cache::{VerdictCache, Window};
 use crate::document::{DocumentError, parse_document, policy_document};
 use crate::host::HostPattern;
 use crate::limits::CERTPIN_MAX_ANCHORS;
@@ -51,6 +53,16 @@ impl Snapshot {
     }
 }
 
+/// The times a trusted verdict's notes stay the same: until the pin set's next warning or
+/// expiry date (a verdict before them carries no warning; one after them would).
+fn policy_window(verdict: &Verdict) -> Window {
+    let time = verdict.unix_time;
+    let rules = verdict.pin_set.as_ref().map(|set| set.rules);
+    let next = |date: Option<u64>| date.filter(|d| *d > time).map_or(u64::MAX, |d| d - 1);
+    let until = rules.map_or(u64::MAX, |r| next(r.warn_after).min(next(r.expires_at)));
+    Window { from: 0, until }
+}
+
 /// Where failure reports go: a function the app gives, called on the verifying thread.
 pub struct ReportSink(pub Box<dyn Fn(&str) + Send + Sync>);
 
@@ -67,6 +79,8 @@ pub struct PinStore {
     writer: Mutex<()>,
     reports: ArcSwapOption<ReportSink>,
     report_log: ReportLog,
+    cache: VerdictCache,
+    cache_disabled: AtomicBool,
 }
 
 impl PinStore {
@@ -101,7 +115,36 @@ impl PinStore {
                 }
             }
         }
+        if verdict.result.is_ok() && verdict.notes == 0 && self.cache_enabled() {
+            self.cache.remember(snapshot.generation, host, chain, policy_window(&verdict));
+        }
         verdict
+    }
+
+    /// The verdict's result alone, answered from the verdict cache when an identical chain
+    /// was trusted for the same host under the same policy (no allocation, no lock, no
+    /// signature check), and by [`PinStore::verify`] otherwise.
+    pub fn verify_result(
+        &self,
+        chain: &[&[u8]],
+        host: &str,
+        unix_time: u64,
+    ) -> Result<(), PinError> {
+        let generation = self.current.load().generation;
+        if self.cache_enabled() && self.cache.holds(generation, host, chain, unix_time) {
+            return Ok(());
+        }
+        self.verify(chain, host, None, unix_time).result
+    }
+
+    /// Turns the verdict cache on (the default) or off. Off, every verification checks the
+    /// chain in full (for measuring, or for apps that want no cached state).
+    pub fn set_verdict_cache(&self, enabled: bool) {
+        self.cache_disabled.store(!enabled, Ordering::Relaxed);
+    }
+
+    fn cache_enabled(&self) -> bool {
+        !self.cache_disabled.load(Ordering::Relaxed)
     }
 
     /// Adds `pin` (`sha256/...`) under `host_pattern`. On error the store is unchanged.

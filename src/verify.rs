@@ -215,7 +215,7 @@ fn decide(
 
 /// Pins-only trust: the leaf's key is pinned, and nothing else is checked.
 fn leaf_is_pinned(chain: &Chain<'_>, set: &PinSet, verdict: &mut Verdict) -> Result<(), PinError> {
-    let pin = Pin::of_spki(chain.leaf.subject_public_key_info().as_ref());
+    let pin = certificate_pin(&chain.leaf);
     if set.contains(&pin) {
         verdict.matched_pin = Some(pin);
         Ok(())
@@ -289,15 +289,22 @@ fn validate(
 
 /// The pins of a path's certificates: the leaf, the intermediates, then the anchor.
 fn path_pins<'a>(path: &'a VerifiedPath<'a>) -> impl Iterator<Item = Pin> + 'a {
-    let leaf = std::iter::once(Pin::of_spki(path.end_entity().subject_public_key_info().as_ref()));
-    let intermediates = path
-        .intermediate_certificates()
-        .map(|cert| Pin::of_spki(cert.subject_public_key_info().as_ref()));
+    let leaf = std::iter::once(certificate_pin(path.end_entity()));
+    let intermediates = path.intermediate_certificates().map(certificate_pin);
     // webpki keeps the anchor's key without its outer SEQUENCE; the pin is of the full DER.
     let anchor = std::iter::once_with(|| {
         Pin::of_spki_contents(path.anchor().subject_public_key_info.as_ref())
     });
     leaf.chain(intermediates).chain(anchor)
+}
+
+/// The pin of a certificate on a path, hashed in place in its DER.
+fn certificate_pin(cert: &webpki::Cert<'_>) -> Pin {
+    let der = cert.der();
+    // webpki has parsed the certificate, so the walk finds its key; the copying form is only
+    // a fallback that yields the same pin.
+    Pin::of_certificate_spki(der.as_ref())
+        .unwrap_or_else(|| Pin::of_spki(cert.subject_public_key_info().as_ref()))
 }
 
 fn rejected_path(path: &VerifiedPath<'_>, served: &[&[u8]], snapshot: &Snapshot) -> RejectedPath {

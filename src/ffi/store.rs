@@ -103,3 +103,32 @@ pub unsafe extern "C" fn pin_store_add_trust_anchor(
         store.store.add_trust_anchor(der)
     })
 }
+
+/// Turns the store's verdict cache on (`enabled` = 1, the default) or off (0). With it on,
+/// `pin_verify_chain` and `pin_verify_chain_at` answer a repeat verification of an identical
+/// chain (byte for byte) for the same host spelling, under the same policy generation and
+/// inside every certificate's validity, from memory: no signature check, no allocation, no
+/// lock. Only plain `PIN_OK` verdicts are cached; any store change invalidates them all. The
+/// explaining and detailed calls always verify in full.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (not 0 or 1).
+///
+/// # Safety
+/// `store` must be NULL or a live store.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_set_verdict_cache(
+    store: *mut pin_store,
+    enabled: u32,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or a live store.
+        let store = unsafe { try_ref(store)? };
+        match enabled {
+            0 | 1 => {
+                store.store.set_verdict_cache(enabled == 1);
+                Ok(())
+            }
+            _ => Err(crate::result::PinError::InvalidArgument),
+        }
+    })
+}

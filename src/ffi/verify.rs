@@ -70,11 +70,13 @@ pub unsafe extern "C" fn pin_verify_chain_at(
     unix_time: u64,
 ) -> pin_result {
     ffi_boundary(|| {
-        // SAFETY: forwarded as they came; see the safety section.
-        match unsafe { verdict_for(store, chain, chain_len, host, None, unix_time) } {
-            Ok((verdict, _)) => result_code(&verdict.result),
-            Err(error) => error.code(),
-        }
+        // SAFETY: the caller passes NULL or valid pointers (see the safety section).
+        let outcome = unsafe {
+            let mut slots = [&[][..]; CERTPIN_MAX_CHAIN_LEN];
+            read_arguments(store, chain, chain_len, host, &mut slots)
+                .and_then(|(store, certs, host)| store.store.verify_result(certs, host, unix_time))
+        };
+        result_code(&outcome)
     })
 }
 
@@ -231,8 +233,38 @@ fn copy_into<const N: usize>(text: &str, out: &mut [c_char; N]) {
     }
 }
 
-/// Reads the arguments and reaches the verdict (delivering a failure report if one is due).
-/// Argument errors come back as `Err`; the verdict (trusted or not) as `Ok`, with the
+/// Reads and checks the arguments of a verification: the store, the certificates (into
+/// `slots`, so that the common path allocates nothing) and the host.
+///
+/// # Safety
+/// As for `pin_verify_chain`.
+unsafe fn read_arguments<'a, 's>(
+    store: *const pin_store,
+    chain: *const pin_bytes,
+    chain_len: usize,
+    host: *const c_char,
+    slots: &'s mut [&'a [u8]; CERTPIN_MAX_CHAIN_LEN],
+) -> Result<(&'a pin_store, &'s [&'a [u8]], &'a str), PinError> {
+    // SAFETY: the caller passes NULL or valid pointers (see the safety section).
+    let (store, entries, host) = unsafe {
+        (
+            try_ref(store)?,
+            try_slice(chain, chain_len, CERTPIN_MAX_CHAIN_LEN)?,
+            try_cstr(host, CERTPIN_MAX_HOST_LEN)?,
+        )
+    };
+    if entries.is_empty() {
+        return Err(PinError::EmptyChain);
+    }
+    for (slot, cert) in slots.iter_mut().zip(entries) {
+        // SAFETY: each entry's `data` points to `len` readable bytes (caller).
+        *slot = unsafe { try_slice(cert.data, cert.len, CERTPIN_MAX_CERT_LEN)? };
+    }
+    Ok((store, &slots[..entries.len()], host))
+}
+
+/// Reads the arguments and reaches the full verdict (delivering a failure report if one is
+/// due). Argument errors come back as `Err`; the verdict (trusted or not) as `Ok`, with the
 /// certificates it was reached on.
 ///
 /// # Safety
@@ -245,24 +277,12 @@ unsafe fn verdict_for<'a>(
     port: Option<u16>,
     unix_time: u64,
 ) -> Result<(Verdict, Vec<&'a [u8]>), PinError> {
-    // SAFETY: the caller passes NULL or valid pointers (see the safety section).
-    let (store, entries, host) = unsafe {
-        (
-            try_ref(store)?,
-            try_slice(chain, chain_len, CERTPIN_MAX_CHAIN_LEN)?,
-            try_cstr(host, CERTPIN_MAX_HOST_LEN)?,
-        )
-    };
-    if entries.is_empty() {
-        return Err(PinError::EmptyChain);
-    }
-    let certs = entries
-        .iter()
-        // SAFETY: each entry's `data` points to `len` readable bytes (caller).
-        .map(|cert| unsafe { try_slice(cert.data, cert.len, CERTPIN_MAX_CERT_LEN) })
-        .collect::<Result<Vec<_>, _>>()?;
-    let verdict = store.store.verify(&certs, host, port, unix_time);
-    Ok((verdict, certs))
+    let mut slots = [&[][..]; CERTPIN_MAX_CHAIN_LEN];
+    // SAFETY: as the caller guarantees.
+    let (store, certs, host) =
+        unsafe { read_arguments(store, chain, chain_len, host, &mut slots)? };
+    let verdict = store.store.verify(certs, host, port, unix_time);
+    Ok((verdict, certs.to_vec()))
 }
 
 /// The explanation of an outcome, made only when there is a buffer to write it into.
