@@ -1,0 +1,428 @@
+//! The `lint` subcommand: every problem of a policy document at once, where loading it would
+//! stop at the first. The raw document (serde_json into `certpin::document::Document`, with
+//! unknown keys set aside) is checked for the mistakes that brick or silently open an app;
+//! then `parse_document`, the library's own reader, has the last word on anything else.
+
+use std::path::PathBuf;
+
+use certpin::document::{Document, DomainEntry, format_time, parse_document, parse_time};
+use certpin::host::{HostName, HostPattern, parent};
+use certpin::pin::Pin;
+use certpin::policy::{PinRules, PinSet, Policy};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::certs::{ChainKey, Role, chain_keys, read_certificates};
+use crate::check::Trust;
+use crate::output::{Failure, Status, print_json, read_file};
+
+/// An expiry closer than this is worth a warning.
+const WARN_DAYS: u64 = 30;
+/// Seconds in a day.
+const DAY: u64 = 24 * 60 * 60;
+
+/// The keys a document may have at the top level, and in a domain entry (as `Document` and
+/// `DomainEntry` declare them).
+const TOP_KEYS: &[&str] = &["certpin_policy", "version", "expires", "unpinned_hosts", "domains"];
+const ENTRY_KEYS: &[&str] =
+    &["pins", "include_subdomains", "mode", "trust", "expires", "warn_after", "exclude", "tofu"];
+
+/// `certpin lint FILE [--chain CHAIN.pem] [--anchor ROOT.pem]... [--at UNIX]`
+#[derive(clap::Args)]
+pub struct Args {
+    /// The policy document (JSON).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The chain the server sends today (leaf first): each entry must keep a backup pin off
+    /// it, and should not pin one CA's keys only.
+    #[arg(long, value_name = "CHAIN.pem")]
+    chain: Option<PathBuf>,
+    #[command(flatten)]
+    trust: Trust,
+}
+
+/// How bad a finding is: errors fail the lint (exit 1), warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem: how bad, which check found it, the key it is under, and what is wrong.
+#[derive(Debug, Serialize)]
+struct Finding {
+    severity: Severity,
+    /// `bad-json`, `unknown-key`, `bad-pin`, `bad-date`, `bad-pattern`, `missing-backup`,
+    /// `backup-on-chain`, `single-ca`, `expired`, `expiring`, `overlap`, `duplicate-pattern`,
+    /// or `invalid` (what `parse_document` refuses otherwise).
+    check: &'static str,
+    /// Where: `domains."api.example.com".pins[1]`, or a JSON position.
+    key: String,
+    message: String,
+}
+
+/// What `lint` reports.
+#[derive(Serialize)]
+struct LintReport {
+    file: String,
+    checked_at: u64,
+    errors: usize,
+    warnings: usize,
+    findings: Vec<Finding>,
+}
+
+/// Runs `certpin lint`.
+pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
+    let bytes = read_file(&args.file)?;
+    let chain = match &args.chain {
+        Some(path) => {
+            Some(chain_keys(&read_certificates(path)?, &args.trust.anchor_certificates()?))
+        }
+        None => None,
+    };
+    let mut linter =
+        Linter { findings: Vec::new(), chain: chain.as_deref(), at: args.trust.time() };
+    linter.lint(&bytes);
+    let mut findings = linter.findings;
+    findings.sort_by(|a, b| a.key.cmp(&b.key));
+    let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
+    let report = LintReport {
+        file: args.file.display().to_string(),
+        checked_at: linter.at,
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        findings,
+    };
+    if json {
+        print_json(&report);
+    } else {
+        print_report(&report);
+    }
+    Ok(if report.errors > 0 { Status::Negative } else { Status::Ok })
+}
+
+/// The findings as aligned text: severity, check, key, message.
+fn print_report(report: &LintReport) {
+    let file = &report.file;
+    if report.findings.is_empty() {
+        println!("{file}: no problems found");
+        return;
+    }
+    println!("{file}: {} error(s), {} warning(s)", report.errors, report.warnings);
+    let check_width = report.findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
+    let key_width = report.findings.iter().map(|f| f.key.len()).max().unwrap_or(0);
+    for finding in &report.findings {
+        let severity = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        println!(
+            "  {severity:<7}  {:<check_width$}  {:<key_width$}  {}",
+            finding.check, finding.key, finding.message
+        );
+    }
+}
+
+/// Collects findings about one document.
+struct Linter<'a> {
+    findings: Vec<Finding>,
+    /// The keys of the current chain, with `--chain`.
+    chain: Option<&'a [ChainKey]>,
+    at: u64,
+}
+
+impl Linter<'_> {
+    /// Records one finding.
+    fn add(&mut self, severity: Severity, check: &'static str, key: &str, message: String) {
+        self.findings.push(Finding { severity, check, key: key.to_owned(), message });
+    }
+
+    /// Checks the document `bytes`: the raw view first, then the library's reader.
+    fn lint(&mut self, bytes: &[u8]) {
+        let mut value: Value = match serde_json::from_slice(bytes) {
+            Ok(value) => value,
+            Err(error) => {
+                let key = format!("line {} column {}", error.line(), error.column());
+                let message = without_position(&error.to_string()).to_owned();
+                return self.add(Severity::Error, "bad-json", &key, message);
+            }
+        };
+        self.set_aside_unknown_keys(&mut value);
+        // When the shape is wrong (a string for a list...), parse_document says where.
+        if let Ok(document) = serde_json::from_value::<Document>(value) {
+            self.document(&document);
+        }
+        self.authoritative(bytes);
+    }
+
+    /// Reports and removes unknown keys, so that the rest can still be read and checked.
+    fn set_aside_unknown_keys(&mut self, value: &mut Value) {
+        let Some(top) = value.as_object_mut() else { return };
+        self.unknown_keys(top, TOP_KEYS, "");
+        if let Some(Value::Object(domains)) = top.get_mut("domains") {
+            for (name, entry) in domains.iter_mut() {
+                if let Value::Object(entry) = entry {
+                    self.unknown_keys(entry, ENTRY_KEYS, &format!("domains.{name:?}."));
+                }
+            }
+        }
+    }
+
+    /// Reports and removes the keys of `object` that are not in `known`.
+    fn unknown_keys(&mut self, object: &mut Map<String, Value>, known: &[&str], prefix: &str) {
+        let unknown: Vec<String> =
+            object.keys().filter(|key| !known.contains(&key.as_str())).cloned().collect();
+        for key in unknown {
+            object.remove(&key);
+            let hint = closest(&key, known).map(|k| format!(" (did you mean {k:?}?)"));
+            let message = format!(
+                "unknown key{}: certpin refuses the whole document",
+                hint.unwrap_or_default()
+            );
+            self.add(Severity::Error, "unknown-key", &format!("{prefix}{key}"), message);
+        }
+    }
+
+    /// The checks on a document that serde could read: dates, pins, patterns, overlaps.
+    fn document(&mut self, document: &Document) {
+        if let Some(text) = &document.expires {
+            self.expiry("expires", text, "the document", "apps refuse it as a signed update");
+        }
+        let mut patterns = Vec::new();
+        for (name, entry) in &document.domains {
+            let key = format!("domains.{name:?}");
+            self.pins(&key, entry);
+            if let Some(text) = &entry.expires {
+                let then = "its pins are not enforced (fail open)";
+                self.expiry(&format!("{key}.expires"), text, "the entry", then);
+            }
+            if let Some(text) = &entry.warn_after {
+                self.date(&format!("{key}.warn_after"), text);
+            }
+            if let Some(pattern) = self.pattern(&key, name, entry) {
+                patterns.push((key, pattern, entry.exclude));
+            }
+        }
+        self.overlaps(&patterns);
+    }
+
+    /// Bad and repeated pins, a missing backup pin, and (with `--chain`) pins all on the chain.
+    fn pins(&mut self, key: &str, entry: &DomainEntry) {
+        let mut valid: Vec<(usize, Pin)> = Vec::new();
+        for (index, text) in entry.pins.iter().enumerate() {
+            let pin_key = format!("{key}.pins[{index}]");
+            match text.parse::<Pin>() {
+                Err(_) => {
+                    let message =
+                        format!("{text:?} is not a pin (\"sha256/\" + base64 of 32 bytes)");
+                    self.add(Severity::Error, "bad-pin", &pin_key, message);
+                }
+                Ok(pin) => match valid.iter().find(|(_, seen)| *seen == pin) {
+                    Some((first, _)) => {
+                        let message = format!("the same pin as pins[{first}]");
+                        self.add(Severity::Error, "bad-pin", &pin_key, message);
+                    }
+                    None => valid.push((index, pin)),
+                },
+            }
+        }
+        let pins_key = format!("{key}.pins");
+        let enforced =
+            !entry.exclude && !entry.tofu && entry.mode.as_deref() != Some("report_only");
+        if enforced && entry.pins.len() < 2 {
+            let message = format!(
+                "an enforced pin set needs at least two pins, the current key and a backup not \
+                 on the current chain; it has {}",
+                entry.pins.len()
+            );
+            return self.add(Severity::Error, "missing-backup", &pins_key, message);
+        }
+        if let Some(chain) = self.chain {
+            let pins: Vec<Pin> = valid.into_iter().map(|(_, pin)| pin).collect();
+            if pins.len() >= 2 {
+                self.pins_on_chain(&pins_key, &pins, chain);
+            }
+        }
+    }
+
+    /// RFC 7469: at least one pin must be a backup that is not on the current chain; and pins
+    /// that are all one CA's keys leave no way to change CA.
+    fn pins_on_chain(&mut self, key: &str, pins: &[Pin], chain: &[ChainKey]) {
+        let on_chain: Vec<&ChainKey> =
+            pins.iter().filter_map(|pin| chain.iter().find(|k| k.pin == *pin)).collect();
+        if on_chain.len() < pins.len() {
+            return;
+        }
+        let roles: Vec<&str> = on_chain.iter().map(|k| k.role.name()).collect();
+        let message = format!(
+            "every pin is a key on the current chain ({}): RFC 7469 needs a backup pin for a key \
+             that is not on it, or the next key change locks the app out",
+            roles.join(", ")
+        );
+        self.add(Severity::Error, "backup-on-chain", key, message);
+        let top_ca = chain.last().filter(|k| k.role != Role::Leaf);
+        if let (Some(ca), false) = (top_ca, on_chain.iter().any(|k| k.role == Role::Leaf)) {
+            let message = format!(
+                "every pin is a key of one CA ({}): if you move to another CA, or it is \
+                 distrusted, no pin matches; add a backup from a second CA or a spare key",
+                ca.subject
+            );
+            self.add(Severity::Warning, "single-ca", key, message);
+        }
+    }
+
+    /// A date that parses; an error finding otherwise.
+    fn date(&mut self, key: &str, text: &str) -> Option<u64> {
+        parse_time(key, text)
+            .map_err(|error| self.add(Severity::Error, "bad-date", key, error.problem))
+            .ok()
+    }
+
+    /// Warns of an expiry that has passed or is less than [`WARN_DAYS`] away.
+    fn expiry(&mut self, key: &str, text: &str, what: &str, then: &str) {
+        let Some(expires) = self.date(key, text) else { return };
+        let when = format_time(expires);
+        if expires <= self.at {
+            let message = format!("{what} expired at {when}: {then}");
+            self.add(Severity::Warning, "expired", key, message);
+        } else if expires - self.at < WARN_DAYS * DAY {
+            let days = (expires - self.at) / DAY;
+            let message = format!("{what} expires at {when}, in {days} day(s); then {then}");
+            self.add(Severity::Warning, "expiring", key, message);
+        }
+    }
+
+    /// The pattern an entry stands for (`include_subdomains` applied), if it reads.
+    fn pattern(&mut self, key: &str, name: &str, entry: &DomainEntry) -> Option<HostPattern> {
+        let Ok(pattern) = HostPattern::parse(name) else {
+            let message = "not a valid host, IP address, *.name or **.name pattern".to_owned();
+            self.add(Severity::Error, "bad-pattern", key, message);
+            return None;
+        };
+        match (entry.include_subdomains, pattern) {
+            (false, pattern) => Some(pattern),
+            (true, HostPattern::Exact(host)) => host.dns().map(|d| HostPattern::AnyDepth(d.into())),
+            // parse_document names this problem.
+            (true, _) => None,
+        }
+    }
+
+    /// Patterns that cover some host in common: which entry applies there, per the library's
+    /// own lookup. Not reported when the winner is an exclusion, since that is its purpose.
+    fn overlaps(&mut self, patterns: &[(String, HostPattern, bool)]) {
+        for (index, (key, pattern, excluded)) in patterns.iter().enumerate() {
+            for (other_key, other, other_excluded) in &patterns[..index] {
+                if pattern == other {
+                    let message = format!("the same pattern ({pattern}) as {other_key}");
+                    self.add(Severity::Error, "duplicate-pattern", key, message);
+                    continue;
+                }
+                let Some((region, sample)) = shared_hosts(pattern, other) else { continue };
+                let (winner, loser, winner_excluded) = match applied(pattern, other, &sample) {
+                    Some(applied) if applied == pattern => (key, other_key, *excluded),
+                    Some(_) => (other_key, key, *other_excluded),
+                    None => continue,
+                };
+                if !winner_excluded {
+                    let message = format!(
+                        "overlaps {loser} on {region}: this entry wins there (the most specific \
+                         pattern applies), so none of {loser}'s pins or rules apply to it"
+                    );
+                    self.add(Severity::Warning, "overlap", winner, message);
+                }
+            }
+        }
+    }
+
+    /// The library's verdict on the document, unless it only repeats a finding.
+    fn authoritative(&mut self, bytes: &[u8]) {
+        let Err(error) = parse_document(bytes) else { return };
+        let repeated = if error.key.starts_with("line ") {
+            // A serde error: an unknown key is already reported, with its path.
+            error.problem.contains("unknown field")
+                && self.findings.iter().any(|f| f.check == "unknown-key")
+        } else {
+            self.findings.iter().any(|f| {
+                f.severity == Severity::Error
+                    && (f.key.starts_with(&error.key) || error.key.starts_with(&f.key))
+            })
+        };
+        if !repeated {
+            let message = without_position(&error.problem).to_owned();
+            self.add(Severity::Error, "invalid", &error.key, message);
+        }
+    }
+}
+
+/// A serde_json message without its trailing ` at line L column C` (the finding's key has it).
+fn without_position(message: &str) -> &str {
+    message.rsplit_once(" at line ").map_or(message, |(text, _)| text)
+}
+
+/// The hosts two different patterns both cover, as text (a host or pattern), with one such
+/// host to look up; `None` when they share none.
+fn shared_hosts(a: &HostPattern, b: &HostPattern) -> Option<(String, HostName)> {
+    use HostPattern::{AnyDepth, Exact, OneLabel};
+    let under = |name: &str, base: &str| name == base || name.ends_with(&format!(".{base}"));
+    let (region, sample) = match (a, b) {
+        (Exact(host), other) | (other, Exact(host)) => {
+            return other.matches(host).then(|| (host.to_string(), host.clone()));
+        }
+        (OneLabel(one), AnyDepth(any)) | (AnyDepth(any), OneLabel(one)) => {
+            if under(one, any) {
+                (format!("*.{one}"), format!("x.{one}"))
+            } else if parent(any) == Some(one.as_str()) {
+                (any.clone(), any.clone())
+            } else {
+                return None;
+            }
+        }
+        (AnyDepth(x), AnyDepth(y)) => match (under(x, y), under(y, x)) {
+            (true, _) => (format!("**.{x}"), x.clone()),
+            (_, true) => (format!("**.{y}"), y.clone()),
+            _ => return None,
+        },
+        // Two different `*.` bases share no host.
+        (OneLabel(_), OneLabel(_)) => return None,
+    };
+    Some((region, HostName::parse(&sample).ok()?))
+}
+
+/// Which of two patterns applies to `host` when a policy has both.
+fn applied<'p>(a: &'p HostPattern, b: &'p HostPattern, host: &HostName) -> Option<&'p HostPattern> {
+    let set = |pattern: &HostPattern| PinSet {
+        pattern: pattern.clone(),
+        pins: Vec::new(),
+        rules: PinRules::default(),
+    };
+    let policy = Policy::default().with_pin_set(set(a)).ok()?.with_pin_set(set(b)).ok()?;
+    let pattern = &policy.lookup(host)?.pattern;
+    [a, b].into_iter().find(|candidate| *candidate == pattern)
+}
+
+/// The known key closest to a misspelt one (at most two edits away).
+fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|candidate| (edit_distance(key, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance, one row at a time.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}

@@ -1,0 +1,499 @@
+//! The `certpin` command-line tool, run as a process: pins against openssl's, offline checks,
+//! lint findings, signed updates applied through the library, and a probe of a real TLS
+//! server on 127.0.0.1.
+
+#[path = "support/tls_server.rs"]
+mod tls_server;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use certpin::PinError;
+use certpin::store::PinStore;
+use certpin::update::UpdateKey;
+use ring::signature::{ED25519, UnparsedPublicKey};
+use serde_json::Value;
+use tls_server::{Served, TlsServer};
+
+/// 2027-01-01T00:00:00Z: inside the samples' validity.
+const AT: &str = "1798761600";
+
+/// Runs `certpin ARGS` from the crate root (so `testdata/...` paths work).
+fn certpin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_certpin"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("certpin runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs `certpin --json ARGS`, expecting `code`, and parses standard output.
+fn certpin_json(args: &[&str], code: i32) -> Value {
+    let output = certpin(&[&["--json"], args].concat());
+    assert_eq!(output.status.code(), Some(code), "{args:?}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON document")
+}
+
+/// `NAME -> sha256/...` from testdata/pins.txt (computed with openssl).
+fn openssl_pins() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(tls_server::testdata().join("pins.txt")).unwrap();
+    text.lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(name, pin)| (name.to_owned(), pin.to_owned()))
+        .collect()
+}
+
+/// A fresh, empty directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn pin_equals_openssl_for_every_sample_in_pem_and_der() {
+    let pins = openssl_pins();
+    assert!(pins.len() >= 9);
+    for extension in ["pem", "der"] {
+        let files: Vec<String> =
+            pins.keys().map(|name| format!("testdata/{name}.{extension}")).collect();
+        let files: Vec<&str> = files.iter().map(String::as_str).collect();
+        let report = certpin_json(&[&["pin"], files.as_slice()].concat(), 0);
+        let certificates = report["certificates"].as_array().unwrap();
+        assert_eq!(certificates.len(), pins.len());
+        for (certificate, (name, pin)) in certificates.iter().zip(&pins) {
+            assert_eq!(certificate["file"], format!("testdata/{name}.{extension}"));
+            assert_eq!(certificate["pin"], pin.as_str(), "{name}.{extension}");
+        }
+    }
+}
+
+#[test]
+fn pin_reads_every_certificate_of_a_pem_file_with_its_details() {
+    let report = certpin_json(&["pin", "testdata/chain.pem"], 0);
+    let certificates = report["certificates"].as_array().unwrap();
+    assert_eq!(certificates.len(), 2);
+    let (leaf, intermediate) = (&certificates[0], &certificates[1]);
+    assert_eq!(leaf["index"], 0);
+    assert_eq!(intermediate["index"], 1);
+    assert_eq!(leaf["pin"], openssl_pins()["leaf"].as_str());
+    assert_eq!(intermediate["pin"], openssl_pins()["intermediate-ca"].as_str());
+    assert_eq!(leaf["subject"], "CN=api.example.com");
+    assert!(leaf["issuer"].as_str().unwrap().contains("CN=certpin Sample Intermediate CA"));
+    assert_eq!(leaf["not_before"], "2026-01-01T00:00:00Z");
+    assert_eq!(leaf["not_after"], "2046-01-01T00:00:00Z");
+    // The fingerprint is openssl's.
+    let openssl = Command::new("openssl")
+        .args(["x509", "-in", "testdata/leaf.pem", "-noout", "-fingerprint", "-sha256"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("openssl runs");
+    let openssl = String::from_utf8(openssl.stdout).unwrap();
+    let fingerprint = openssl.trim().rsplit_once('=').unwrap().1;
+    assert_eq!(leaf["sha256_fingerprint"], fingerprint);
+
+    let text = stdout(&certpin(&["pin", "testdata/chain.pem"]));
+    assert!(text.contains("testdata/chain.pem [1]"), "{text}");
+    assert!(text.contains(&format!("pin         {}", openssl_pins()["intermediate-ca"])), "{text}");
+}
+
+#[test]
+fn check_trusts_the_genuine_chain_and_refuses_the_mitm_chain() {
+    let genuine = certpin(&[
+        "check",
+        "--policy",
+        "testdata/policy.json",
+        "--host",
+        "api.example.com",
+        "--anchor",
+        "testdata/root-ca.pem",
+        "--at",
+        AT,
+        "testdata/chain.pem",
+    ]);
+    assert_eq!(genuine.status.code(), Some(0), "{}", stderr(&genuine));
+    assert!(stdout(&genuine).starts_with("PIN_OK"), "{}", stdout(&genuine));
+
+    let mitm = [
+        "check",
+        "--policy",
+        "testdata/policy.json",
+        "--host",
+        "api.example.com",
+        "--anchor",
+        "testdata/root-ca.pem",
+        "--anchor",
+        "testdata/rogue-ca.pem",
+        "--at",
+        AT,
+        "testdata/mitm-chain.pem",
+    ];
+    let refused = certpin(&mitm);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stdout(&refused).contains("PIN_ERR_PIN_MISMATCH"), "{}", stdout(&refused));
+    let report = certpin_json(&mitm, 1);
+    assert_eq!(report["result"], "PIN_ERR_PIN_MISMATCH");
+    assert_eq!(report["pattern"], "api.example.com");
+    assert!(report["explanation"].as_str().unwrap().contains("CN=Rogue Proxy CA"));
+}
+
+/// `(severity, check, key)` of every finding of a lint report.
+fn findings(report: &Value) -> Vec<(String, String, String)> {
+    let text = |value: &Value| value.as_str().unwrap().to_owned();
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (text(&f["severity"]), text(&f["check"]), text(&f["key"])))
+        .collect()
+}
+
+fn assert_found(found: &[(String, String, String)], severity: &str, check: &str, key: &str) {
+    let wanted = (severity.to_owned(), check.to_owned(), key.to_owned());
+    assert!(found.contains(&wanted), "no {wanted:?} in {found:#?}");
+}
+
+#[test]
+fn lint_flags_each_problem_of_the_bad_sample() {
+    let args = [
+        "lint",
+        "testdata/policy-bad.json",
+        "--chain",
+        "testdata/chain.pem",
+        "--anchor",
+        "testdata/root-ca.pem",
+        "--at",
+        AT,
+    ];
+    let report = certpin_json(&args, 1);
+    let found = findings(&report);
+    for (severity, check, key) in [
+        ("error", "unknown-key", r#"domains."api.example.com".expire"#),
+        ("error", "missing-backup", r#"domains."cdn.example.net".pins"#),
+        ("error", "bad-pin", r#"domains."static.example.net".pins[1]"#),
+        ("error", "backup-on-chain", r#"domains."api.example.com".pins"#),
+        ("warning", "single-ca", r#"domains."api.example.com".pins"#),
+        ("warning", "expired", r#"domains."**.example.com".expires"#),
+        ("warning", "expiring", r#"domains."static.example.net".expires"#),
+        ("warning", "overlap", r#"domains."api.example.com""#),
+    ] {
+        assert_found(&found, severity, check, key);
+    }
+    assert_eq!(found.len(), 8, "{found:#?}");
+    let overlap = report["findings"].as_array().unwrap().iter().find(|f| f["check"] == "overlap");
+    let message = overlap.unwrap()["message"].as_str().unwrap();
+    assert!(message.contains(r#"domains."**.example.com""#) && message.contains("wins"));
+
+    // Without the chain, the chain checks are not made; the text report is aligned per line.
+    let output = certpin(&["lint", "testdata/policy-bad.json", "--at", AT]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.starts_with("testdata/policy-bad.json: 3 error(s), 3 warning(s)"), "{text}");
+    assert!(!text.contains("backup-on-chain"));
+    assert!(text.contains("unknown key (did you mean \"expires\"?)"), "{text}");
+}
+
+#[test]
+fn lint_flags_a_generated_bad_document() {
+    let dir = scratch("lint");
+    let (a, b) = (&openssl_pins()["intermediate-ca"], &openssl_pins()["ec-intermediate-ca"]);
+    let document = format!(
+        r#"{{"certpin_policy": 1, "version": 1, "expires": "2026-12-01", "domain": {{}},
+            "domains": {{
+              "*.example.org": {{"pins": ["{a}", "{b}"]}},
+              "**.api.example.org": {{"pins": ["{a}", "{b}"], "mode": "report_only"}},
+              "old.example.org": {{"exclude": true}},
+              "A.example.": {{"pins": ["{a}", "{b}"]}},
+              "a.example": {{"pins": ["{a}", "{a}"]}},
+              "x..y": {{"tofu": true}},
+              "tofu.example": {{"tofu": true, "warn_after": "later"}},
+              "solo.example": {{"pins": ["{a}"], "mode": "enforce"}}
+            }}}}"#
+    );
+    let file = dir.join("bad.json");
+    std::fs::write(&file, document).unwrap();
+    let found = findings(&certpin_json(&["lint", path_str(&file), "--at", AT], 1));
+    for (severity, check, key) in [
+        ("error", "unknown-key", "domain"),
+        ("warning", "expired", "expires"),
+        ("warning", "overlap", r#"domains."*.example.org""#),
+        ("error", "duplicate-pattern", r#"domains."a.example""#),
+        ("error", "bad-pin", r#"domains."a.example".pins[1]"#),
+        ("error", "bad-pattern", r#"domains."x..y""#),
+        ("error", "bad-date", r#"domains."tofu.example".warn_after"#),
+        ("error", "missing-backup", r#"domains."solo.example".pins"#),
+    ] {
+        assert_found(&found, severity, check, key);
+    }
+    // An exclusion inside a broader pattern is what exclusions are for: no overlap warning.
+    assert!(!found.iter().any(|(_, _, key)| key.contains("old.example.org")), "{found:#?}");
+
+    // What serde or parse_document refuse is reported too: bad JSON, a key given twice.
+    std::fs::write(&file, r#"{"certpin_policy": 1, "domains": {"#).unwrap();
+    let found = findings(&certpin_json(&["lint", path_str(&file)], 1));
+    assert_eq!(found, [("error".into(), "bad-json".into(), "line 1 column 34".into())]);
+    let twice = r#"{"certpin_policy": 1, "domains": {"a.example": {"exclude": true},
+                   "a.example": {"exclude": true}}}"#;
+    std::fs::write(&file, twice).unwrap();
+    let found = findings(&certpin_json(&["lint", path_str(&file)], 1));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].1, "invalid");
+}
+
+#[test]
+fn lint_passes_a_clean_document_and_warnings_alone() {
+    let clean = [
+        "lint",
+        "testdata/policy.json",
+        "--chain",
+        "testdata/chain.pem",
+        "--anchor",
+        "testdata/root-ca.pem",
+        "--at",
+        AT,
+    ];
+    let report = certpin_json(&clean, 0);
+    assert_eq!(report["errors"], 0);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0);
+    assert!(stdout(&certpin(&clean)).contains("no problems found"));
+
+    let dir = scratch("lint-warnings");
+    let (a, b) = (&openssl_pins()["intermediate-ca"], &openssl_pins()["ec-intermediate-ca"]);
+    let soon = format!(
+        r#"{{"certpin_policy": 1, "domains": {{"api.example.com": {{"pins": ["{a}", "{b}"],
+            "expires": "2027-01-10"}}}}}}"#
+    );
+    let file = dir.join("soon.json");
+    std::fs::write(&file, soon).unwrap();
+    let report = certpin_json(&["lint", path_str(&file), "--at", AT], 0);
+    assert_eq!(report["warnings"], 1);
+    assert_eq!(report["findings"][0]["check"], "expiring");
+}
+
+/// A leaf whose issuer is named exactly as webpki-roots' ISRG Root X1 (C=US, O=Internet
+/// Security Research Group, CN=ISRG Root X1, all PrintableString), by a made-up key.
+fn leaf_under_isrg_root_x1_name() -> Vec<u8> {
+    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, Issuer, KeyPair};
+    let mut name = DistinguishedName::new();
+    for (kind, text) in [
+        (DnType::CountryName, "US"),
+        (DnType::OrganizationName, "Internet Security Research Group"),
+        (DnType::CommonName, "ISRG Root X1"),
+    ] {
+        name.push(kind, DnValue::PrintableString(text.try_into().unwrap()));
+    }
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name = name;
+    let ca_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["x.example".to_owned()]).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    leaf.signed_by(&leaf_key, &Issuer::from_params(&ca, &ca_key)).unwrap().der().to_vec()
+}
+
+#[test]
+fn the_root_of_a_chain_is_found_in_webpki_roots() {
+    // ISRG Root X1's published pin.
+    const ISRG_ROOT_X1: &str = "sha256/C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=";
+    let dir = scratch("webpki-root");
+    let chain = dir.join("leaf.der");
+    std::fs::write(&chain, leaf_under_isrg_root_x1_name()).unwrap();
+    let leaf_pin = certpin_json(&["pin", path_str(&chain)], 0)["certificates"][0]["pin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let policy = dir.join("policy.json");
+    let document = format!(
+        r#"{{"certpin_policy": 1, "domains": {{"x.example": {{"pins": ["{ISRG_ROOT_X1}", "{leaf_pin}"]}}}}}}"#
+    );
+    std::fs::write(&policy, document).unwrap();
+    // Both pins are on the chain once the root is known: no backup.
+    let report = certpin_json(&["lint", path_str(&policy), "--chain", path_str(&chain)], 1);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["check"], "backup-on-chain");
+    assert!(finding["message"].as_str().unwrap().contains("(root, leaf)"), "{finding}");
+}
+
+#[test]
+fn keygen_and_sign_make_updates_the_library_applies() {
+    let dir = scratch("keys");
+    let key = dir.join("update.key");
+    let made = certpin_json(&["keygen", "--out", path_str(&key)], 0);
+    let public_key = made["public_key"].as_str().unwrap().to_owned();
+    assert_eq!(STANDARD.decode(&public_key).unwrap().len(), 32);
+    assert!(std::fs::read_to_string(&key).unwrap().starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A key is never overwritten.
+    let again = certpin(&["keygen", "--out", path_str(&key)]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("already exists"));
+
+    let document = dir.join("policy.json");
+    std::fs::copy(tls_server::testdata().join("policy.json"), &document).unwrap();
+    let signed = certpin_json(&["sign", "--key", path_str(&key), path_str(&document)], 0);
+    assert_eq!(signed["public_key"], public_key.as_str());
+    let signature_file = dir.join("policy.json.sig");
+    assert_eq!(signed["signature_file"], path_str(&signature_file));
+    let signature_text = std::fs::read_to_string(&signature_file).unwrap();
+    assert!(signature_text.ends_with('\n'));
+    let bytes = std::fs::read(&document).unwrap();
+
+    // The signature is Ed25519 over the document's exact bytes.
+    let signature = STANDARD.decode(signature_text.trim()).unwrap();
+    let public = STANDARD.decode(&public_key).unwrap();
+    UnparsedPublicKey::new(&ED25519, &public).verify(&bytes, &signature).expect("valid");
+
+    // And the library applies it, and refuses a tampered document.
+    let store = PinStore::new();
+    store.add_update_key(UpdateKey::from_base64(&public_key).unwrap()).unwrap();
+    let mut tampered = bytes.clone();
+    let at = tampered.iter().position(|b| *b == b'1').unwrap();
+    tampered[at] = b'2';
+    let refused = store.apply_update(&tampered, signature_text.as_bytes(), 1_798_761_600);
+    assert_eq!(refused.unwrap_err().error, PinError::BadSignature);
+    store.apply_update(&bytes, signature_text.as_bytes(), 1_798_761_600).expect("applies");
+    assert_eq!(store.snapshot().version, 1);
+}
+
+#[test]
+fn sign_refuses_documents_that_cannot_be_updates() {
+    let dir = scratch("sign-refuses");
+    let key = dir.join("update.key");
+    assert_eq!(certpin(&["keygen", "--out", path_str(&key)]).status.code(), Some(0));
+    let (a, b) = (&openssl_pins()["intermediate-ca"], &openssl_pins()["ec-intermediate-ca"]);
+    let entry = format!(r#""domains": {{"api.example.com": {{"pins": ["{a}", "{b}"]}}}}"#);
+    for (name, document, problem) in [
+        ("no-version.json", format!(r#"{{"certpin_policy": 1, "expires": "2030-01-01", {entry}}}"#), "version"),
+        ("no-expiry.json", format!(r#"{{"certpin_policy": 1, "version": 2, {entry}}}"#), "expires"),
+        (
+            "one-pin.json",
+            r#"{"certpin_policy": 1, "version": 2, "expires": "2030-01-01", "domains": {"a.example": {"pins": ["sha256/AQvmDL/x7gydMfUF8tH/KLQT4Jsrw2AIMv5DHvQlEe8="]}}}"#.to_owned(),
+            r#"domains."a.example": an enforced pin set needs at least two pins"#,
+        ),
+    ] {
+        let file = dir.join(name);
+        std::fs::write(&file, document).unwrap();
+        let output = certpin(&["sign", "--key", path_str(&key), path_str(&file)]);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let message = stderr(&output);
+        assert!(message.contains(name) && message.contains(problem), "{name}: {message}");
+        assert!(!dir.join(format!("{name}.sig")).exists());
+    }
+}
+
+#[test]
+fn probe_shows_the_served_chain_and_the_verdict() {
+    let server = TlsServer::start(Served::Genuine);
+    let address = server.address();
+    let pins = openssl_pins();
+    let probe = ["probe", "api.example.com", "--connect", &address];
+
+    let output = certpin(&probe);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains(&pins["leaf"]) && text.contains(&pins["intermediate-ca"]), "{text}");
+    assert!(text.contains("recommendation: pin the intermediate"), "{text}");
+
+    let with_anchor = [&probe[..], &["--anchor", "testdata/root-ca.pem"]].concat();
+    let report = certpin_json(&with_anchor, 0);
+    assert_eq!(report["host"], "api.example.com");
+    assert_eq!(report["address"], address.as_str());
+    let chain: Vec<&str> =
+        report["chain"].as_array().unwrap().iter().map(|c| c["pin"].as_str().unwrap()).collect();
+    assert_eq!(chain, [&pins["leaf"], &pins["intermediate-ca"]]);
+    let roles: Vec<(&str, &str)> = report["pins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| (key["role"].as_str().unwrap(), key["pin"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("leaf", pins["leaf"].as_str()),
+            ("intermediate", pins["intermediate-ca"].as_str()),
+            ("root", pins["root-ca"].as_str()),
+        ]
+    );
+
+    let verify = ["--policy", "testdata/policy.json", "--anchor", "testdata/root-ca.pem"];
+    let output = certpin(&[&probe[..], &verify, &["--at", AT]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("verdict: PIN_OK"), "{}", stdout(&output));
+}
+
+#[test]
+fn probe_of_a_mitm_server_fails_the_policy() {
+    let server = TlsServer::start(Served::Mitm);
+    let address = server.address();
+    let args = [
+        "probe",
+        "api.example.com",
+        "--connect",
+        &address,
+        "--policy",
+        "testdata/policy.json",
+        "--anchor",
+        "testdata/root-ca.pem",
+        "--anchor",
+        "testdata/rogue-ca.pem",
+        "--at",
+        AT,
+    ];
+    let report = certpin_json(&args, 1);
+    assert_eq!(report["verdict"]["result"], "PIN_ERR_PIN_MISMATCH");
+    assert_eq!(report["chain"][0]["pin"], openssl_pins()["mitm-leaf"].as_str());
+}
+
+#[test]
+fn errors_name_the_file_and_exit_2() {
+    let missing = "testdata/no-such-file.pem";
+    for args in [
+        vec!["pin", missing],
+        vec!["check", "--policy", missing, "--host", "a.example", "testdata/chain.pem"],
+        vec!["check", "--policy", "testdata/policy.json", "--host", "a.example", missing],
+        vec!["lint", missing],
+        vec!["sign", "--key", missing, "testdata/policy.json"],
+    ] {
+        let output = certpin(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains(missing), "{args:?}: {}", stderr(&output));
+    }
+    // A file that is no certificate, and a policy the library refuses, say which and why.
+    let output = certpin(&["pin", "testdata/policy.json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("testdata/policy.json: certificate [0] is not"));
+    let output = certpin(&[
+        "check",
+        "--policy",
+        "testdata/policy-bad.json",
+        "--host",
+        "api.example.com",
+        "testdata/chain.pem",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("testdata/policy-bad.json: line"), "{}", stderr(&output));
+    // --json failures are still one JSON document on stdout.
+    let report = certpin_json(&["pin", missing], 2);
+    assert!(report["error"].as_str().unwrap().contains(missing));
+}
