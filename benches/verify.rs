@@ -152,5 +152,39 @@ fn pins(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, verification, warm, explanation, pins);
+fn policy_lookup(c: &mut Criterion) {
+    use certpin::host::{HostName, HostPattern};
+    use certpin::pin::Pin;
+    use certpin::policy::{PinRules, PinSet, Policy};
+    // 10,000 patterns of the three kinds, built as one document would build them.
+    let mut policy = Policy::default();
+    for i in 0..10_000 {
+        let pattern = match i % 3 {
+            0 => format!("host{i}.example.com"),
+            1 => format!("*.svc{i}.example.net"),
+            _ => format!("**.zone{i}.example.org"),
+        };
+        let set = PinSet {
+            pattern: HostPattern::parse(&pattern).unwrap(),
+            pins: vec![Pin::of_spki(&[1]), Pin::of_spki(&[2])],
+            rules: PinRules::default(),
+        };
+        policy = policy.with_pin_set(set).unwrap();
+    }
+    let mut group = c.benchmark_group("policy_lookup/10000-patterns");
+    group.bench_function("parse-only/a.b.zone9998.example.org", |b| {
+        b.iter(|| black_box(HostName::parse(black_box("a.b.zone9998.example.org")).unwrap()))
+    });
+    for host in ["host9999.example.com", "a.svc9997.example.net", "a.b.zone9998.example.org", "unpinned.example.com"] {
+        group.bench_function(host, |b| {
+            b.iter(|| {
+                let name = HostName::parse(black_box(host)).unwrap();
+                black_box(policy.lookup(&name).is_some())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, verification, warm, explanation, pins, policy_lookup);
 criterion_main!(benches);

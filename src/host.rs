@@ -37,6 +37,12 @@ impl HostName {
         if let Ok(ip) = text.parse::<IpAddr>() {
             return Ok(Self::from_ip(ip));
         }
+        if is_plain_ascii_name(text) {
+            // UTS #46 maps these characters to themselves (letters to lower case), so the
+            // mapping can be skipped; the checks below are the same for both paths.
+            let lower = text.to_ascii_lowercase();
+            return Self::checked_dns(lower.strip_suffix('.').unwrap_or(&lower));
+        }
         let ascii = Uts46::new()
             .to_ascii(
                 text.as_bytes(),
@@ -45,12 +51,17 @@ impl HostName {
                 DnsLength::VerifyAllowRootDot,
             )
             .map_err(|_| PinError::BadHost)?;
-        let name = ascii.strip_suffix('.').unwrap_or(&ascii);
-        // Full-width digits and dots map to ASCII ones, so the mapped form may be an address.
+        Self::checked_dns(ascii.strip_suffix('.').unwrap_or(&ascii))
+    }
+
+    /// A name in A-label form, checked: an IP address (full-width digits and dots map to
+    /// ASCII ones, so a mapped name may be one), or a valid DNS name within DNS lengths.
+    fn checked_dns(name: &str) -> Result<Self, PinError> {
         if let Ok(ip) = name.parse::<IpAddr>() {
             return Ok(Self::from_ip(ip));
         }
-        if name.is_empty() || ends_in_a_number(name) || DnsName::try_from(name).is_err() {
+        let labels_fit = name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63);
+        if !labels_fit || ends_in_a_number(name) || DnsName::try_from(name).is_err() {
             return Err(PinError::BadHost);
         }
         Ok(Self::Dns(name.to_owned()))
@@ -85,6 +96,13 @@ impl HostName {
             Self::Ip(_) => None,
         }
     }
+}
+
+/// Letters, digits, hyphens and dots only, and no `xn--` label (an A-label must be checked by
+/// IDNA): a name that UTS #46 would only lower-case.
+fn is_plain_ascii_name(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !text.split('.').any(|label| label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--"))
 }
 
 /// The WHATWG URL rule: a host whose last label is a number (decimal, or hex with `0x`) is an

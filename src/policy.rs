@@ -105,12 +105,16 @@ pub enum UnpinnedHosts {
     Refuse,
 }
 
+/// The maps' hasher: foldhash, randomly seeded per process (fast on the short keys names
+/// are, and no fixed seed for crafted names to collide on).
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Host patterns and their pins, and the store-wide rule for hosts none covers.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
-    exact: HashMap<HostName, Arc<PinSet>>,
-    one_label: HashMap<String, Arc<PinSet>>,
-    any_depth: HashMap<String, Arc<PinSet>>,
+    exact: Map<HostName, Arc<PinSet>>,
+    one_label: Map<String, Arc<PinSet>>,
+    any_depth: Map<String, Arc<PinSet>>,
     pin_count: usize,
     /// What happens to hosts no pattern covers.
     pub unpinned_hosts: UnpinnedHosts,
@@ -123,8 +127,13 @@ impl Policy {
             return Some(set);
         }
         let name = host.dns()?;
-        if let Some(set) = parent(name).and_then(|base| self.one_label.get(base)) {
-            return Some(set);
+        if !self.one_label.is_empty() {
+            if let Some(set) = parent(name).and_then(|base| self.one_label.get(base)) {
+                return Some(set);
+            }
+        }
+        if self.any_depth.is_empty() {
+            return None;
         }
         let mut suffix = Some(name);
         while let Some(base) = suffix {

@@ -23,6 +23,22 @@ use crate::result::PinError;
 use crate::update::{UpdateError, UpdateKey, check_freshness, open_update};
 use crate::verify::{Verdict, notes, verify_chain};
 
+/// What a store update changed.
+enum Change {
+    /// Nothing: publish nothing.
+    Nothing,
+    /// State that decides no verdict (update keys): publish, same generation.
+    State,
+    /// Something that can change a verdict: publish under a new generation.
+    Policy,
+}
+
+impl From<bool> for Change {
+    fn from(changed: bool) -> Self {
+        if changed { Change::Policy } else { Change::Nothing }
+    }
+}
+
 /// Most update keys one store trusts.
 pub const MAX_UPDATE_KEYS: usize = 16;
 
@@ -154,9 +170,9 @@ impl PinStore {
         self.update(|snapshot| match snapshot.policy.with_pin(&pattern, pin)? {
             Some(policy) => {
                 snapshot.policy = policy;
-                Ok(true)
+                Ok(Change::Policy)
             }
-            None => Ok(false),
+            None => Ok(Change::Nothing),
         })
     }
 
@@ -181,7 +197,7 @@ impl PinStore {
         set.check_configured().map_err(|_| PinError::BadConfig)?;
         self.update(|snapshot| {
             snapshot.policy = snapshot.policy.with_pin_set(set)?;
-            Ok(true)
+            Ok(Change::Policy)
         })
     }
 
@@ -190,7 +206,7 @@ impl PinStore {
         self.update(|snapshot| {
             let changed = snapshot.policy.unpinned_hosts != rule;
             snapshot.policy.unpinned_hosts = rule;
-            Ok(changed)
+            Ok(changed.into())
         })
     }
 
@@ -203,7 +219,7 @@ impl PinStore {
             snapshot.policy = loaded.policy;
             snapshot.version = loaded.version;
             snapshot.expires_at = loaded.expires_at;
-            Ok(true)
+            Ok(Change::Policy)
         })
         .map_err(|error| DocumentError { key: "(store)".into(), problem: error.to_string() })
     }
@@ -226,13 +242,14 @@ impl PinStore {
     pub fn add_update_key(&self, key: UpdateKey) -> Result<(), PinError> {
         self.update(|snapshot| {
             if snapshot.update_keys.contains(&key) {
-                return Ok(false);
+                return Ok(Change::Nothing);
             }
             if snapshot.update_keys.len() >= MAX_UPDATE_KEYS {
                 return Err(PinError::InvalidArgument);
             }
             snapshot.update_keys.push(key);
-            Ok(true)
+            // A key decides no verdict: the policy generation stays.
+            Ok(Change::State)
         })
     }
 
@@ -258,7 +275,7 @@ impl PinStore {
             snapshot.policy = update.policy.clone();
             snapshot.version = update.version;
             snapshot.expires_at = update.expires_at;
-            Ok(true)
+            Ok(Change::Policy)
         });
         match (applied, refused) {
             (Ok(()), _) => Ok(()),
@@ -275,14 +292,14 @@ impl PinStore {
             .to_owned();
         self.update(|snapshot| {
             if snapshot.anchors.contains(&anchor) {
-                return Ok(false);
+                return Ok(Change::Nothing);
             }
             if snapshot.anchors.len() >= CERTPIN_MAX_ANCHORS {
                 return Err(PinError::InvalidArgument);
             }
             snapshot.anchors.push(anchor);
             snapshot.anchor_ders.push(der.to_vec());
-            Ok(true)
+            Ok(Change::Policy)
         })
     }
 
@@ -297,18 +314,20 @@ impl PinStore {
     }
 
     /// Applies `change` to a copy of the current snapshot and publishes the copy if `change`
-    /// succeeds and says it changed something (then the generation moves on). Writers are
-    /// serialised so that none loses another's change.
+    /// succeeds and changed something; the generation moves on when the change can alter a
+    /// verdict. Writers are serialised so that none loses another's change.
     fn update(
         &self,
-        change: impl FnOnce(&mut Snapshot) -> Result<bool, PinError>,
+        change: impl FnOnce(&mut Snapshot) -> Result<Change, PinError>,
     ) -> Result<(), PinError> {
         let _writer = self.lock_writer();
         let mut next = Snapshot::clone(&self.current.load());
-        if change(&mut next)? {
-            next.generation += 1;
-            self.current.store(Arc::new(next));
+        match change(&mut next)? {
+            Change::Nothing => return Ok(()),
+            Change::State => {}
+            Change::Policy => next.generation += 1,
         }
+        self.current.store(Arc::new(next));
         Ok(())
     }
 

@@ -66,22 +66,34 @@ pub unsafe extern "C" fn pin_store_apply_update(
     error_len: usize,
 ) -> pin_result {
     ffi_result(|| {
-        // SAFETY: the caller passes NULL or valid pointers (see the safety section).
-        let (store, document, signature) = unsafe {
-            (
-                try_ref(store)?,
-                try_slice(document, document_len, CERTPIN_MAX_POLICY_LEN)?,
-                try_slice(signature, signature_len, MAX_SIGNATURE_LEN).map_err(|e| match e {
-                    PinError::InvalidArgument => PinError::BadSignature,
-                    other => other,
-                })?,
-            )
-        };
-        store.store.apply_update(document, signature, unix_time).map_err(|refused| {
+        // Every refusal says why, argument errors included: a C caller may log `error` after
+        // any failure and must never read an unterminated buffer.
+        let refuse = |code: PinError, problem: &str| {
             // SAFETY: `error` is NULL or has `error_len` writable bytes (caller).
-            unsafe { write_truncated(&refused.problem, error, error_len) };
-            refused.error
-        })
+            unsafe { write_truncated(problem, error, error_len) };
+            code
+        };
+        // SAFETY: the caller passes NULL or valid pointers (see the safety section).
+        let store = unsafe { try_ref(store) }.map_err(|e| refuse(e, "store is NULL"))?;
+        // SAFETY: as above.
+        let document = unsafe { try_slice(document, document_len, CERTPIN_MAX_POLICY_LEN) }
+            .map_err(|e| match e {
+                PinError::NullArgument => refuse(e, "document is NULL"),
+                _ => refuse(e, "the document is larger than CERTPIN_MAX_POLICY_LEN bytes"),
+            })?;
+        // SAFETY: as above.
+        let signature = unsafe { try_slice(signature, signature_len, MAX_SIGNATURE_LEN) }.map_err(
+            |e| match e {
+                PinError::NullArgument => refuse(e, "signature is NULL"),
+                _ => {
+                    refuse(PinError::BadSignature, "the signature is not 64 bytes or their base64")
+                }
+            },
+        )?;
+        store
+            .store
+            .apply_update(document, signature, unix_time)
+            .map_err(|refused| refuse(refused.error, &refused.problem))
     })
 }
 
