@@ -175,7 +175,12 @@ fn policy_lookup(c: &mut Criterion) {
     group.bench_function("parse-only/a.b.zone9998.example.org", |b| {
         b.iter(|| black_box(HostName::parse(black_box("a.b.zone9998.example.org")).unwrap()))
     });
-    for host in ["host9999.example.com", "a.svc9997.example.net", "a.b.zone9998.example.org", "unpinned.example.com"] {
+    for host in [
+        "host9999.example.com",
+        "a.svc9997.example.net",
+        "a.b.zone9998.example.org",
+        "unpinned.example.com",
+    ] {
         group.bench_function(host, |b| {
             b.iter(|| {
                 let name = HostName::parse(black_box(host)).unwrap();

@@ -25,17 +25,12 @@
 /**
  * How many verdicts the cache holds; a new one replaces whatever was in its slot.
  */
-#define CACHE_SLOTS 256
+#define CERTPIN_CACHE_SLOTS 256
 
 /**
  * The only document format this library reads and writes.
  */
-#define FORMAT 1
-
-/**
- * Most bytes a policy document may have.
- */
-#define CERTPIN_MAX_POLICY_LEN ((4 * 1024) * 1024)
+#define CERTPIN_POLICY_FORMAT 1
 
 /**
  * Domain flag: report-only. A mismatch still gives `PIN_OK` (the chain must be valid) and
@@ -126,29 +121,40 @@
 #define CERTPIN_PIN_BUFFER_LEN 52
 
 /**
+ * Most bytes a policy document (or signed update) may have.
+ */
+#define CERTPIN_MAX_POLICY_LEN ((4 * 1024) * 1024)
+
+/**
+ * The latest time certpin accepts for an expiry or warning date: 9999-12-31T23:59:59Z, the
+ * last second an RFC 3339 date can write. For "never", give no date (0 in C).
+ */
+#define CERTPIN_MAX_TIME 253402300799
+
+/**
  * How long the same report is held back after it was delivered.
  */
-#define REPORT_INTERVAL_SECS ((24 * 60) * 60)
+#define CERTPIN_REPORT_INTERVAL_SECS ((24 * 60) * 60)
 
 /**
  * Most distinct reports remembered for holding back duplicates.
  */
-#define REPORT_MEMORY 1024
+#define CERTPIN_REPORT_MEMORY 1024
 
 /**
  * Most update keys one store trusts.
  */
-#define MAX_UPDATE_KEYS 16
+#define CERTPIN_MAX_UPDATE_KEYS 16
 
 /**
  * Bytes of an Ed25519 public key.
  */
-#define PUBLIC_KEY_LEN 32
+#define CERTPIN_UPDATE_KEY_LEN 32
 
 /**
  * Bytes of an Ed25519 signature.
  */
-#define SIGNATURE_LEN 64
+#define CERTPIN_SIGNATURE_LEN 64
 
 /**
  * Verdict flag: the pins did not match, but the pin set is report-only, so the verdict is
@@ -204,7 +210,7 @@ typedef struct pin_domain_options {
   uint32_t flags;
   /**
    * Unix time from which the pins are no longer enforced (fail open; the verdict carries
-   * `PIN_VERDICT_PINS_EXPIRED`). 0: never.
+   * `PIN_VERDICT_PINS_EXPIRED`). 0: never. At most `CERTPIN_MAX_TIME`.
    */
   uint64_t expires_at;
   /**
@@ -406,7 +412,7 @@ pin_result pin_spki_sha256(const uint8_t *der,
  * call only. On any error the store is unchanged.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (unknown flag bits,
- * too many pins, a string not UTF-8 or too long), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_PIN`,
+ * a date above `CERTPIN_MAX_TIME`, too many pins, a string not UTF-8 or too long), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_PIN`,
  * `PIN_ERR_BAD_CONFIG`.
  *
  * # Safety

@@ -21,7 +21,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::limits::CERTPIN_MAX_CHAIN_LEN;
 
 /// How many verdicts the cache holds; a new one replaces whatever was in its slot.
-pub const CACHE_SLOTS: usize = 256;
+pub const CERTPIN_CACHE_SLOTS: usize = 256;
 
 /// The times (Unix seconds, both included) during which a cached verdict holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub struct VerdictCache {
 
 impl Default for VerdictCache {
     fn default() -> Self {
-        Self { slots: (0..CACHE_SLOTS).map(|_| ArcSwapOption::empty()).collect() }
+        Self { slots: (0..CERTPIN_CACHE_SLOTS).map(|_| ArcSwapOption::empty()).collect() }
     }
 }
 
@@ -116,7 +116,7 @@ fn slot_index(host: &str, chain: &[&[u8]]) -> usize {
         cert.len().hash(&mut hasher);
         cert[cert.len().saturating_sub(16)..].hash(&mut hasher);
     }
-    (hasher.finish() % CACHE_SLOTS as u64) as usize
+    (hasher.finish() % CERTPIN_CACHE_SLOTS as u64) as usize
 }
 
 /// The intersection of `window` with every certificate's validity period.

@@ -32,14 +32,12 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
 use crate::host::HostPattern;
+use crate::limits::{CERTPIN_MAX_POLICY_LEN, CERTPIN_MAX_TIME};
 use crate::pin::Pin;
 use crate::policy::{Enforcement, PinRules, PinSet, Policy, TrustMode, UnpinnedHosts};
 
 /// The only document format this library reads and writes.
-pub const FORMAT: u32 = 1;
-
-/// Most bytes a policy document may have.
-pub const CERTPIN_MAX_POLICY_LEN: usize = 4 * 1024 * 1024;
+pub const CERTPIN_POLICY_FORMAT: u32 = 1;
 
 /// Why a document was refused: the key it is under, and the problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,7 +64,7 @@ fn refuse(key: impl Into<String>, problem: impl Into<String>) -> DocumentError {
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
-    /// Must be [`FORMAT`].
+    /// Must be [`CERTPIN_POLICY_FORMAT`].
     pub certpin_policy: u32,
     /// The policy's version number; signed updates must increase it.
     #[serde(default)]
@@ -98,10 +96,17 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(
             mut map: A,
         ) -> Result<Self::Value, A::Error> {
             let mut domains = BTreeMap::new();
-            while let Some((key, entry)) = map.next_entry::<String, DomainEntry>()? {
+            use serde::de::Error;
+            while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
                 if domains.contains_key(&key) {
-                    return Err(serde::de::Error::custom(format!("domain {key:?} given twice")));
+                    return Err(A::Error::custom(format!("domain {key:?} given twice")));
                 }
+                // serde would also read a struct from an array; an entry must be an object.
+                if !value.is_object() {
+                    return Err(A::Error::custom(format!("domains.{key:?}: must be an object")));
+                }
+                let entry = DomainEntry::deserialize(value)
+                    .map_err(|error| A::Error::custom(format!("domains.{key:?}: {error}")))?;
                 domains.insert(key, entry);
             }
             Ok(domains)
@@ -138,6 +143,10 @@ pub struct DomainEntry {
     /// Trust on first use.
     #[serde(default, skip_serializing_if = "is_false")]
     pub tofu: bool,
+    /// Waives the backup-pin rule for an enforced entry with one pin, as `pin_store_add`
+    /// makes (an export writes it where needed, so a saved store loads back).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub single_pin: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -161,11 +170,20 @@ pub fn parse_document(json: &[u8]) -> Result<LoadedPolicy, DocumentError> {
     if json.len() > CERTPIN_MAX_POLICY_LEN {
         return Err(refuse("(document)", format!("larger than {CERTPIN_MAX_POLICY_LEN} bytes")));
     }
-    let document: Document = serde_json::from_slice(json).map_err(|error| {
-        refuse(format!("line {} column {}", error.line(), error.column()), error.to_string())
-    })?;
-    if document.certpin_policy != FORMAT {
-        return Err(refuse("certpin_policy", format!("must be {FORMAT}")));
+    let position = |error: serde_json::Error| {
+        // serde_json ends its message with the position; it is given once, as the key.
+        let text = error.to_string();
+        let suffix = format!(" at line {} column {}", error.line(), error.column());
+        let problem = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+        refuse(format!("line {} column {}", error.line(), error.column()), problem)
+    };
+    // serde would also read the document from an array: it must be an object.
+    if !serde_json::from_slice::<serde_json::Value>(json).map_err(position)?.is_object() {
+        return Err(refuse("(document)", "must be a JSON object"));
+    }
+    let document: Document = serde_json::from_slice(json).map_err(position)?;
+    if document.certpin_policy != CERTPIN_POLICY_FORMAT {
+        return Err(refuse("certpin_policy", format!("must be {CERTPIN_POLICY_FORMAT}")));
     }
     let mut policy = Policy::default();
     policy.unpinned_hosts = match document.unpinned_hosts.as_deref() {
@@ -257,7 +275,7 @@ fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, Documen
         tofu: entry.tofu,
     };
     let set = PinSet { pattern, pins, rules };
-    set.check_configured().map_err(|problem| refuse(key, problem))?;
+    set.check_configured(entry.single_pin).map_err(|problem| refuse(key, problem))?;
     Ok(set)
 }
 
@@ -274,8 +292,9 @@ pub fn parse_time(key: &str, text: &str) -> Result<u64, DocumentError> {
             PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc()
         }
     };
-    u64::try_from(moment.unix_timestamp())
-        .map_err(|_| refuse(key, "dates before 1970 are not accepted"))
+    let seconds = u64::try_from(moment.unix_timestamp())
+        .map_err(|_| refuse(key, "dates before 1970 are not accepted"))?;
+    Ok(seconds.min(CERTPIN_MAX_TIME))
 }
 
 /// An RFC 3339 date-time (UTC) for Unix seconds.
@@ -295,7 +314,7 @@ pub fn policy_document(policy: &Policy, version: u64, expires_at: Option<u64>) -
         .map(|set| (set.pattern.to_string(), domain_entry(set)))
         .collect();
     Document {
-        certpin_policy: FORMAT,
+        certpin_policy: CERTPIN_POLICY_FORMAT,
         version,
         expires: expires_at.map(format_time),
         unpinned_hosts: Some(
@@ -320,6 +339,7 @@ fn domain_entry(set: &PinSet) -> DomainEntry {
         warn_after: rules.warn_after.map(format_time),
         exclude: rules.excluded,
         tofu: rules.tofu,
+        single_pin: set.needs_backup() && set.pins.len() < 2,
     }
 }
 

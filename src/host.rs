@@ -60,7 +60,8 @@ impl HostName {
         if let Ok(ip) = name.parse::<IpAddr>() {
             return Ok(Self::from_ip(ip));
         }
-        let labels_fit = name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63);
+        let labels_fit =
+            name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63);
         if !labels_fit || ends_in_a_number(name) || DnsName::try_from(name).is_err() {
             return Err(PinError::BadHost);
         }

@@ -23,6 +23,7 @@ pub mod verify;
 
 pub use ffi::*;
 pub use limits::*;
+pub use report::{CERTPIN_REPORT_INTERVAL_SECS, CERTPIN_REPORT_MEMORY};
 pub use result::*;
 pub use verify::{
     PIN_VERDICT_PINS_EXPIRED, PIN_VERDICT_PINS_EXPIRING, PIN_VERDICT_REPORT_ONLY_MISMATCH,

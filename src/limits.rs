@@ -25,3 +25,10 @@ pub const CERTPIN_MAX_ANCHORS: usize = 1024;
 /// Bytes needed for a pin written by `pin_spki_sha256`: `"sha256/"`, 44 base64 characters
 /// and the terminating NUL.
 pub const CERTPIN_PIN_BUFFER_LEN: usize = 52;
+
+/// Most bytes a policy document (or signed update) may have.
+pub const CERTPIN_MAX_POLICY_LEN: usize = 4 * 1024 * 1024;
+
+/// The latest time certpin accepts for an expiry or warning date: 9999-12-31T23:59:59Z, the
+/// last second an RFC 3339 date can write. For "never", give no date (0 in C).
+pub const CERTPIN_MAX_TIME: u64 = 253_402_300_799;

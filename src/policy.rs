@@ -71,17 +71,29 @@ impl PinSet {
         self.pins.contains(pin)
     }
 
+    /// Whether the backup-pin rule applies: an enforced set that is not excluded and not
+    /// trust-on-first-use.
+    pub fn needs_backup(&self) -> bool {
+        let rules = &self.rules;
+        !rules.excluded && !rules.tofu && rules.enforcement == Enforcement::Enforce
+    }
+
     /// Checks the rules a configured set must follow: an enforced set (not excluded, not
-    /// trust-on-first-use) needs at least two pins, so that one can be a backup; and a
-    /// warning date must come before the expiry. Returns the reason when it does not.
-    pub fn check_configured(&self) -> Result<(), &'static str> {
+    /// trust-on-first-use) needs at least two pins, so that one can be a backup, unless
+    /// `single_pin` waives it (a set `pin_store_add` made, saved and loaded back); report-only
+    /// needs CA validation; and a warning date must come before the expiry. Returns the reason
+    /// when it does not.
+    pub fn check_configured(&self, single_pin: bool) -> Result<(), &'static str> {
         let rules = &self.rules;
         if rules.excluded && (!self.pins.is_empty() || rules.tofu) {
             return Err("an excluded domain takes no pins and no other option");
         }
-        let needs_backup =
-            !rules.excluded && !rules.tofu && rules.enforcement == Enforcement::Enforce;
-        if needs_backup && self.pins.len() < 2 {
+        if rules.enforcement == Enforcement::ReportOnly && rules.trust == TrustMode::PinsOnly {
+            return Err(
+                "report-only needs CA validation: with pins only, nothing would be checked",
+            );
+        }
+        if self.needs_backup() && !single_pin && self.pins.len() < 2 {
             return Err(
                 "an enforced pin set needs at least two pins: the current key and a backup",
             );
@@ -110,7 +122,7 @@ pub enum UnpinnedHosts {
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Host patterns and their pins, and the store-wide rule for hosts none covers.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Policy {
     exact: Map<HostName, Arc<PinSet>>,
     one_label: Map<String, Arc<PinSet>>,
@@ -156,13 +168,25 @@ impl Policy {
     /// This policy with `pin` added under `pattern` (the pattern's earlier pins and rules are
     /// kept; a new pattern gets the default rules). Returns `None` when the pin was already
     /// there. Fails, leaving `self` as it is, past [`CERTPIN_MAX_PINS`] pins.
+    ///
+    /// A pin under an excluded pattern is refused (`PIN_ERR_BAD_CONFIG`: it would be ignored).
+    /// A new exact host under a trust-on-first-use pattern takes that pattern's rules, so the
+    /// key an app learned keeps the trust mode it was learned under.
     pub fn with_pin(&self, pattern: &HostPattern, pin: Pin) -> Result<Option<Self>, PinError> {
-        let mut pins = self.get(pattern).map(|set| set.pins.clone()).unwrap_or_default();
+        let existing = self.get(pattern);
+        if existing.is_some_and(|set| set.rules.excluded) {
+            return Err(PinError::BadConfig);
+        }
+        let mut pins = existing.map(|set| set.pins.clone()).unwrap_or_default();
         if pins.contains(&pin) {
             return Ok(None);
         }
         pins.push(pin);
-        let rules = self.get(pattern).map(|set| set.rules).unwrap_or_default();
+        let learned_under = match (existing, pattern) {
+            (None, HostPattern::Exact(host)) => self.lookup(host).filter(|set| set.rules.tofu),
+            _ => None,
+        };
+        let rules = existing.or(learned_under).map(|set| set.rules).unwrap_or_default();
         self.with_pin_set(PinSet { pattern: pattern.clone(), pins, rules }).map(Some)
     }
 
@@ -274,14 +298,18 @@ mod tests {
     fn configured_sets_need_a_backup_pin() {
         let pattern = HostPattern::parse("a.example").unwrap();
         let mut set = PinSet { pattern, pins: vec![pin(1)], rules: PinRules::default() };
-        assert!(set.check_configured().is_err());
+        assert!(set.check_configured(false).is_err());
+        assert!(set.check_configured(true).is_ok(), "waived for a set pin_store_add made");
         set.rules.enforcement = Enforcement::ReportOnly;
-        assert!(set.check_configured().is_ok());
+        assert!(set.check_configured(false).is_ok());
+        set.rules.trust = TrustMode::PinsOnly;
+        assert!(set.check_configured(false).is_err(), "report-only needs CA validation");
+        set.rules.trust = TrustMode::CaAndPins;
         set.rules.enforcement = Enforcement::Enforce;
         set.pins.push(pin(2));
-        assert!(set.check_configured().is_ok());
+        assert!(set.check_configured(false).is_ok());
         set.rules.warn_after = Some(10);
         set.rules.expires_at = Some(5);
-        assert!(set.check_configured().is_err());
+        assert!(set.check_configured(false).is_err());
     }
 }

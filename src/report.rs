@@ -18,10 +18,10 @@ use crate::store::Snapshot;
 use crate::verify::Verdict;
 
 /// How long the same report is held back after it was delivered.
-pub const REPORT_INTERVAL_SECS: u64 = 24 * 60 * 60;
+pub const CERTPIN_REPORT_INTERVAL_SECS: u64 = 24 * 60 * 60;
 
 /// Most distinct reports remembered for holding back duplicates.
-pub const REPORT_MEMORY: usize = 1024;
+pub const CERTPIN_REPORT_MEMORY: usize = 1024;
 
 /// The report, field for field as RFC 7469 section 3 names them, plus what certpin decided.
 #[derive(Debug, Serialize)]
@@ -101,19 +101,19 @@ pub struct ReportLog {
 impl ReportLog {
     /// Whether a report for this verdict should be delivered now; if so, it is remembered as
     /// delivered at `unix_time`. "The same report" is the same host, port, result, served
-    /// chain and pins, whatever its time.
+    /// chain and pins, whatever its time or warnings.
     pub fn should_deliver(&self, verdict: &Verdict, served: &[&[u8]], port: Option<u16>) -> bool {
         let key = report_key(verdict, served, port);
         let now = verdict.unix_time;
         let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(last) = sent.get(&key) {
-            if now.saturating_sub(*last) < REPORT_INTERVAL_SECS && now >= *last {
+            if now.saturating_sub(*last) < CERTPIN_REPORT_INTERVAL_SECS && now >= *last {
                 return false;
             }
         }
-        if sent.len() >= REPORT_MEMORY && !sent.contains_key(&key) {
-            sent.retain(|_, last| now.saturating_sub(*last) < REPORT_INTERVAL_SECS);
-            if sent.len() >= REPORT_MEMORY {
+        if sent.len() >= CERTPIN_REPORT_MEMORY && !sent.contains_key(&key) {
+            sent.retain(|_, last| now.saturating_sub(*last) < CERTPIN_REPORT_INTERVAL_SECS);
+            if sent.len() >= CERTPIN_REPORT_MEMORY {
                 // Still full of recent reports: forget the oldest.
                 if let Some(oldest) = sent.iter().min_by_key(|(_, last)| **last).map(|(k, _)| *k) {
                     sent.remove(&oldest);
@@ -132,7 +132,6 @@ fn report_key(verdict: &Verdict, served: &[&[u8]], port: Option<u16>) -> [u8; 32
     hash.update(host.as_bytes());
     hash.update(port.unwrap_or(0).to_be_bytes());
     hash.update(result_code(&verdict.result).to_be_bytes());
-    hash.update(verdict.notes.to_be_bytes());
     for der in served {
         hash.update((der.len() as u64).to_be_bytes());
         hash.update(der);

@@ -40,7 +40,7 @@ impl From<bool> for Change {
 }
 
 /// Most update keys one store trusts.
-pub const MAX_UPDATE_KEYS: usize = 16;
+pub const CERTPIN_MAX_UPDATE_KEYS: usize = 16;
 
 /// One consistent state of a store: what a verification sees from start to end.
 #[derive(Clone, Debug, Default)]
@@ -194,8 +194,11 @@ impl PinStore {
             }
         }
         let set = PinSet { pattern, pins: parsed, rules };
-        set.check_configured().map_err(|_| PinError::BadConfig)?;
+        set.check_configured(false).map_err(|_| PinError::BadConfig)?;
         self.update(|snapshot| {
+            if snapshot.policy.get(&set.pattern).is_some_and(|old| **old == set) {
+                return Ok(Change::Nothing);
+            }
             snapshot.policy = snapshot.policy.with_pin_set(set)?;
             Ok(Change::Policy)
         })
@@ -216,6 +219,12 @@ impl PinStore {
     pub fn load_policy(&self, json: &[u8]) -> Result<(), DocumentError> {
         let loaded = parse_document(json)?;
         self.update(|snapshot| {
+            let same = snapshot.policy == loaded.policy
+                && snapshot.version == loaded.version
+                && snapshot.expires_at == loaded.expires_at;
+            if same {
+                return Ok(Change::Nothing);
+            }
             snapshot.policy = loaded.policy;
             snapshot.version = loaded.version;
             snapshot.expires_at = loaded.expires_at;
@@ -244,7 +253,7 @@ impl PinStore {
             if snapshot.update_keys.contains(&key) {
                 return Ok(Change::Nothing);
             }
-            if snapshot.update_keys.len() >= MAX_UPDATE_KEYS {
+            if snapshot.update_keys.len() >= CERTPIN_MAX_UPDATE_KEYS {
                 return Err(PinError::InvalidArgument);
             }
             snapshot.update_keys.push(key);

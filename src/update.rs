@@ -16,21 +16,21 @@ use crate::document::{DocumentError, LoadedPolicy, format_time, parse_document};
 use crate::result::PinError;
 
 /// Bytes of an Ed25519 public key.
-pub const PUBLIC_KEY_LEN: usize = 32;
+pub const CERTPIN_UPDATE_KEY_LEN: usize = 32;
 /// Bytes of an Ed25519 signature.
-pub const SIGNATURE_LEN: usize = 64;
+pub const CERTPIN_SIGNATURE_LEN: usize = 64;
 
 /// An Ed25519 public key trusted to sign policy updates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UpdateKey([u8; PUBLIC_KEY_LEN]);
+pub struct UpdateKey([u8; CERTPIN_UPDATE_KEY_LEN]);
 
 impl UpdateKey {
     /// Reads a key given as the standard base64 of its 32 raw bytes (what `certpin keygen`
     /// prints for the app to embed).
     pub fn from_base64(text: &str) -> Result<Self, PinError> {
-        let mut key = [0u8; PUBLIC_KEY_LEN];
+        let mut key = [0u8; CERTPIN_UPDATE_KEY_LEN];
         match STANDARD.decode_slice(text.trim(), &mut key) {
-            Ok(PUBLIC_KEY_LEN) if text.trim().len() == 44 => Ok(Self(key)),
+            Ok(CERTPIN_UPDATE_KEY_LEN) if text.trim().len() == 44 => Ok(Self(key)),
             _ => Err(PinError::InvalidArgument),
         }
     }
@@ -40,22 +40,22 @@ impl UpdateKey {
         STANDARD.encode(self.0)
     }
 
-    fn verifies(&self, document: &[u8], signature: &[u8; SIGNATURE_LEN]) -> bool {
+    fn verifies(&self, document: &[u8], signature: &[u8; CERTPIN_SIGNATURE_LEN]) -> bool {
         UnparsedPublicKey::new(&ED25519, self.0).verify(document, signature).is_ok()
     }
 }
 
 /// Reads a detached signature: the 64 raw bytes, or their standard base64 (what
 /// `certpin sign` writes), surrounding white space allowed.
-pub fn parse_signature(bytes: &[u8]) -> Result<[u8; SIGNATURE_LEN], PinError> {
-    let mut signature = [0u8; SIGNATURE_LEN];
-    if bytes.len() == SIGNATURE_LEN {
+pub fn parse_signature(bytes: &[u8]) -> Result<[u8; CERTPIN_SIGNATURE_LEN], PinError> {
+    let mut signature = [0u8; CERTPIN_SIGNATURE_LEN];
+    if bytes.len() == CERTPIN_SIGNATURE_LEN {
         signature.copy_from_slice(bytes);
         return Ok(signature);
     }
     let text = std::str::from_utf8(bytes).map_err(|_| PinError::BadSignature)?.trim();
     match STANDARD.decode_slice(text, &mut signature) {
-        Ok(SIGNATURE_LEN) if text.len() == 88 => Ok(signature),
+        Ok(CERTPIN_SIGNATURE_LEN) if text.len() == 88 => Ok(signature),
         _ => Err(PinError::BadSignature),
     }
 }

@@ -184,10 +184,10 @@ fn decide(
     if set.pins.is_empty() {
         // Trust on first use: the chain must stand on its own (unless the pin is the whole
         // identity), then the app is offered the leaf's pin to show and remember.
-        verdict.notes |= notes::TOFU_FIRST_USE;
         if rules.trust == TrustMode::CaAndPins {
             validate(snapshot, &parsed, chain, host, None, verdict)?;
         }
+        verdict.notes |= notes::TOFU_FIRST_USE;
         return Err(PinError::NotPinned);
     }
     if rules.expires_at.is_some_and(|expires| time >= expires) {
@@ -220,12 +220,8 @@ fn leaf_is_pinned(chain: &Chain<'_>, set: &PinSet, verdict: &mut Verdict) -> Res
         verdict.matched_pin = Some(pin);
         Ok(())
     } else {
-        verdict.rejected_path = Some(RejectedPath {
-            pins: vec![pin],
-            chain_indexes: vec![0],
-            anchor_subject: Vec::new(),
-            anchor_index: None,
-        });
+        // Nothing was validated: there is no path to show or report, only the leaf's key,
+        // which the explanation lists with the chain.
         Err(PinError::PinMismatch)
     }
 }

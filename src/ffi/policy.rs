@@ -8,8 +8,11 @@ use std::path::Path;
 use super::buffer::{write_cstr, write_truncated};
 use super::store::pin_store;
 use super::{ffi_result, try_cstr, try_ref, try_slice};
-use crate::document::{CERTPIN_MAX_POLICY_LEN, DocumentError};
-use crate::limits::{CERTPIN_MAX_HOST_LEN, CERTPIN_MAX_PIN_LEN, CERTPIN_MAX_PINS};
+use crate::document::DocumentError;
+use crate::limits::CERTPIN_MAX_POLICY_LEN;
+use crate::limits::{
+    CERTPIN_MAX_HOST_LEN, CERTPIN_MAX_PIN_LEN, CERTPIN_MAX_PINS, CERTPIN_MAX_TIME,
+};
 use crate::policy::{Enforcement, PinRules, TrustMode, UnpinnedHosts};
 use crate::result::{PinError, pin_result};
 
@@ -42,7 +45,7 @@ pub struct pin_domain_options {
     /// `PIN_DOMAIN_*` bits; any other bit is `PIN_ERR_INVALID_ARGUMENT`.
     pub flags: u32,
     /// Unix time from which the pins are no longer enforced (fail open; the verdict carries
-    /// `PIN_VERDICT_PINS_EXPIRED`). 0: never.
+    /// `PIN_VERDICT_PINS_EXPIRED`). 0: never. At most `CERTPIN_MAX_TIME`.
     pub expires_at: u64,
     /// Unix time from which verdicts carry `PIN_VERDICT_PINS_EXPIRING`, to ship new pins in
     /// time. 0: no warning. Must not be after `expires_at`.
@@ -60,7 +63,7 @@ pub struct pin_domain_options {
 /// call only. On any error the store is unchanged.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (unknown flag bits,
-/// too many pins, a string not UTF-8 or too long), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_PIN`,
+/// a date above `CERTPIN_MAX_TIME`, too many pins, a string not UTF-8 or too long), `PIN_ERR_BAD_HOST`, `PIN_ERR_BAD_PIN`,
 /// `PIN_ERR_BAD_CONFIG`.
 ///
 /// # Safety
@@ -99,7 +102,10 @@ pub unsafe extern "C" fn pin_store_set_domain(
 }
 
 fn domain_rules(options: &pin_domain_options) -> Result<PinRules, PinError> {
-    if options.flags & !DOMAIN_FLAGS != 0 {
+    if options.flags & !DOMAIN_FLAGS != 0
+        || options.expires_at > CERTPIN_MAX_TIME
+        || options.warn_after > CERTPIN_MAX_TIME
+    {
         return Err(PinError::InvalidArgument);
     }
     let has = |flag: u32| options.flags & flag != 0;

@@ -5,7 +5,7 @@ use std::ffi::c_char;
 use super::buffer::write_truncated;
 use super::store::pin_store;
 use super::{ffi_result, try_cstr, try_ref, try_slice};
-use crate::document::CERTPIN_MAX_POLICY_LEN;
+use crate::limits::CERTPIN_MAX_POLICY_LEN;
 use crate::result::{PinError, pin_result};
 use crate::update::UpdateKey;
 
