@@ -27,7 +27,7 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
         Some(host) => writeln!(out, "  host: {host}")?,
         None => return Ok(()),
     }
-    writeln!(out, "  checked at: {} (Unix time)", verdict.unix_time)?;
+    writeln!(out, "  checked at: {} ({})", format_time(verdict.unix_time), verdict.unix_time)?;
     match &verdict.pin_set {
         Some(set) => write_pin_set(out, set)?,
         None => writeln!(out, "  policy: none (host not pinned: plain validation)")?,
