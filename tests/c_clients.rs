@@ -11,6 +11,10 @@
 #[path = "support/tls_server.rs"]
 mod tls_server;
 
+#[path = "support/static_lib.rs"]
+mod static_lib;
+use static_lib::static_library;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -403,16 +407,6 @@ fn require_libcurl_headers() {
          (it installs libcurl4-openssl-dev).\n{}",
         stderr_text(&probe)
     );
-}
-
-/// The static library cargo built for this test: `target/<profile>/libcertpin.a`, the
-/// parent of the test executable's `deps` directory (so `CARGO_TARGET_DIR` is respected).
-fn static_library() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
-    let library = profile_dir.join("libcertpin.a");
-    assert!(library.is_file(), "{} is missing: cargo builds it with the tests", library.display());
-    library
 }
 
 /// `testdata/pins.txt` as (name, pin) pairs.

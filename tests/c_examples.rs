@@ -9,6 +9,10 @@
 //!
 //! Needs gcc and g++. Build outputs go to a temporary directory removed at the end.
 
+#[path = "support/static_lib.rs"]
+mod static_lib;
+use static_lib::static_library;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -69,25 +73,6 @@ impl Drop for TempDir {
 
 fn repo(path: &str) -> PathBuf {
     Path::new(ROOT).join(path)
-}
-
-/// The `libcertpin.a` cargo built for this test run. Test binaries live in
-/// `<target dir>/<profile>/deps/`, and cargo puts the library's staticlib in
-/// `<target dir>/<profile>/`; going up from this binary finds it wherever the target directory
-/// is (`CARGO_TARGET_DIR`, `--target-dir`, `--target <triple>`) and for whatever profile.
-fn static_library() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .unwrap_or_else(|| panic!("{} is not in <target>/<profile>/deps", exe.display()));
-    let library = profile_dir.join("libcertpin.a");
-    assert!(
-        library.is_file(),
-        "{} is missing: cargo builds it with the tests (crate-type staticlib in Cargo.toml)",
-        library.display()
-    );
-    library
 }
 
 /// Runs a command to completion, with its output captured.

@@ -8,6 +8,10 @@
 #[path = "support/tls_server.rs"]
 mod tls_server;
 
+#[path = "support/static_lib.rs"]
+mod static_lib;
+use static_lib::static_library;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -69,12 +73,6 @@ fn jdk_home() -> PathBuf {
     home
 }
 
-/// `target/<profile>/`: where cargo put this build's `libcertpin.a`. Test executables run
-/// from `target/<profile>/deps/` (under CARGO_TARGET_DIR and any `--target` triple as well).
-fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    exe.parent().and_then(Path::parent).expect("the test runs from <profile>/deps").to_owned()
-}
 
 /// Runs a build step; panics with its output if it fails.
 fn build_step(command: &mut Command) {
@@ -132,12 +130,7 @@ impl Binding {
                 .args(&sources),
         );
 
-        let static_lib = profile_dir().join("libcertpin.a");
-        assert!(
-            static_lib.is_file(),
-            "{} is missing: cargo builds it with the library (crate-type staticlib)",
-            static_lib.display()
-        );
+        let static_lib = static_library();
         // The .a by full path, so that libcertpin.so beside it is not picked. The Rust staticlib
         // is position-independent on x86_64 Linux, so it links into a shared object.
         // --no-undefined: an unresolved symbol fails here, not in System.loadLibrary.

@@ -7,6 +7,10 @@
 //! `gnustep-make`), which the install step of `.ci/run` provides. Without them these tests
 //! fail instead of skipping, so that a CI machine cannot pass without running them.
 
+#[path = "support/static_lib.rs"]
+mod static_lib;
+use static_lib::static_library;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -29,22 +33,6 @@ const INSTALL_HINT: &str = "install it with the install step of .ci/run (`bash .
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The static library of this build. Test binaries live in `<target dir>/<profile>/deps/`
-/// (under `<triple>/` with `--target`) and cargo puts `libcertpin.a` in `<profile>/`, so
-/// going up from this binary finds it wherever `CARGO_TARGET_DIR` points.
-fn static_library() -> PathBuf {
-    let exe = std::env::current_exe().expect("the path of this test binary");
-    let profile_dir =
-        exe.parent().and_then(Path::parent).expect("the test binary lives in <profile>/deps/");
-    let library = profile_dir.join("libcertpin.a");
-    assert!(
-        library.is_file(),
-        "{} is missing: cargo builds it with the tests (crate-type staticlib)",
-        library.display()
-    );
-    library
 }
 
 /// The words `gnustep-config OPTION` prints.
