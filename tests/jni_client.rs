@@ -73,7 +73,6 @@ fn jdk_home() -> PathBuf {
     home
 }
 
-
 /// Runs a build step; panics with its output if it fails.
 fn build_step(command: &mut Command) {
     let output = command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
