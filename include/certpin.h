@@ -564,7 +564,8 @@ void pin_store_free(struct pin_store *store);
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (not UTF-8, too
  * long, or the store would hold more than `CERTPIN_MAX_PINS` pins), `PIN_ERR_BAD_HOST`,
- * `PIN_ERR_BAD_PIN`.
+ * `PIN_ERR_BAD_PIN`, `PIN_ERR_BAD_CONFIG` (the pattern is excluded with `PIN_DOMAIN_EXCLUDE`:
+ * a pin there would be ignored).
  *
  * # Safety
  * `store` must be NULL or a live store; the strings NULL or NUL-terminated.
