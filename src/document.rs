@@ -286,9 +286,8 @@ pub fn parse_time(key: &str, text: &str) -> Result<u64, DocumentError> {
     let moment = match OffsetDateTime::parse(text, &Rfc3339) {
         Ok(moment) => moment,
         Err(_) => {
-            let format =
-                time::format_description::parse("[year]-[month]-[day]").map_err(|_| bad())?;
-            let date = Date::parse(text, &format).map_err(|_| bad())?;
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let date = Date::parse(text, format).map_err(|_| bad())?;
             PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc()
         }
     };

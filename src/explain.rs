@@ -132,11 +132,32 @@ pub fn fingerprint(der: &[u8]) -> String {
     hex.join(":")
 }
 
+/// Text from a certificate (a subject, an issuer) made safe to log or show: control
+/// characters (NUL, newlines, terminal escapes) and the Unicode line separators and bidi
+/// overrides are written as `\u{..}` escapes, so a server cannot cut the text short, forge
+/// lines, or reorder what a person reads.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let hidden = c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if hidden {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A certificate's pin and subject, or `None` when it does not parse.
 fn certificate_summary(der: &[u8]) -> Option<(Pin, String)> {
-    let (_, cert) = X509Certificate::from_der(der).ok()?;
-    let pin = Pin::of_spki(cert.tbs_certificate.subject_pki.raw);
-    Some((pin, cert.subject().to_string()))
+    let pin = Pin::of_certificate(der).ok()?;
+    let subject = match X509Certificate::from_der(der) {
+        Ok((_, cert)) => printable(&cert.subject().to_string()),
+        Err(_) => "(subject unreadable)".to_owned(),
+    };
+    Some((pin, subject))
 }
 
 /// The RFC 4514 text of a Name given as DER contents without the outer SEQUENCE.
@@ -145,7 +166,22 @@ fn name_text(contents: &[u8]) -> String {
     der.extend_from_slice(crate::pin::der_sequence_header(contents.len()).as_slice());
     der.extend_from_slice(contents);
     match X509Name::from_der(&der) {
-        Ok((_, name)) => name.to_string(),
+        Ok((_, name)) => printable(&name.to_string()),
         Err(_) => "(unparsable name)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn names_cannot_cut_or_forge_text() {
+        assert_eq!(printable("CN=api.example.com"), "CN=api.example.com");
+        assert_eq!(printable("CN=a\u{0}b"), "CN=a\\u{0}b");
+        assert_eq!(printable("CN=a\nPIN_OK: trusted"), "CN=a\\u{a}PIN_OK: trusted");
+        assert_eq!(printable("CN=\u{1b}[31mred"), "CN=\\u{1b}[31mred");
+        assert_eq!(printable("CN=\u{202e}moc.elpmaxe"), "CN=\\u{202e}moc.elpmaxe");
+        assert_eq!(printable("CN=bücher"), "CN=bücher");
     }
 }

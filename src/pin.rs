@@ -32,21 +32,27 @@ impl Pin {
         Self(hasher.finalize().into())
     }
 
-    /// The pin of the public key of a DER certificate, hashing the key where it lies in the
-    /// certificate (no copy, no full parse). `None` when the DER does not have the shape of a
-    /// certificate.
-    pub fn of_certificate_spki(cert_der: &[u8]) -> Option<Self> {
-        spki_of_certificate(cert_der).map(Self::of_spki)
-    }
-
-    /// The pin of the public key of a DER certificate.
+    /// The pin of the public key of a DER certificate: the certificate must parse as
+    /// rustls-webpki parses it (as a server or CA certificate, or as a trust anchor), and the
+    /// pin is of the SubjectPublicKeyInfo element where it lies in the DER, hashed in place.
+    ///
+    /// This is the one definition of a certificate's pin: verification hashes keys on a path
+    /// the same way, so the pin certpin shows for a certificate is always the pin it checks.
     pub fn of_certificate(cert_der: &[u8]) -> Result<Self, PinError> {
-        let (rest, cert) =
-            x509_parser::parse_x509_certificate(cert_der).map_err(|_| PinError::BadCertificate)?;
-        if !rest.is_empty() {
+        let cert = rustls_pki_types::CertificateDer::from(cert_der);
+        let parses = webpki::EndEntityCert::try_from(&cert).is_ok()
+            || webpki::anchor_from_trusted_cert(&cert).is_ok();
+        if !parses {
             return Err(PinError::BadCertificate);
         }
-        Ok(Self::of_spki(cert.tbs_certificate.subject_pki.raw))
+        Self::of_certificate_spki(cert_der).ok_or(PinError::BadCertificate)
+    }
+
+    /// The pin of the SubjectPublicKeyInfo element of DER that has the shape of a certificate,
+    /// hashed in place (no copy, no full parse); `None` when the shape is not there. For a
+    /// certificate webpki has already parsed (see [`Pin::of_certificate`]).
+    pub fn of_certificate_spki(cert_der: &[u8]) -> Option<Self> {
+        spki_of_certificate(cert_der).map(Self::of_spki)
     }
 
     /// The hash in standard base64 (the pin without its `sha256/` prefix).

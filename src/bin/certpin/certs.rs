@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use certpin::explain::fingerprint;
+use certpin::explain::{fingerprint, printable};
 use certpin::pin::Pin;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -46,9 +46,9 @@ impl CertificateInfo {
             t.to_datetime().format(&Rfc3339).unwrap_or_else(|_| t.timestamp().to_string())
         };
         Self {
-            pin: Pin::of_spki(cert.tbs_certificate.subject_pki.raw).to_string(),
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
+            pin: certificate_pin(der).to_string(),
+            subject: printable(&cert.subject().to_string()),
+            issuer: printable(&cert.issuer().to_string()),
             not_before: time(cert.validity().not_before),
             not_after: time(cert.validity().not_after),
             sha256_fingerprint: fingerprint(der),
@@ -72,6 +72,11 @@ impl CertificateInfo {
 }
 
 /// Parses a certificate that [`read_certificates`] has already accepted.
+/// The pin of a certificate [`read_certificates`] accepted: certpin's one definition of it.
+fn certificate_pin(der: &[u8]) -> Pin {
+    Pin::of_certificate(der).expect("read_certificates accepts only certificates with a pin")
+}
+
 fn parse(der: &[u8]) -> X509Certificate<'_> {
     X509Certificate::from_der(der).expect("certificates are checked when read").1
 }
@@ -92,7 +97,7 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, Failure> {
         return Err(Failure::file(path, "no CERTIFICATE block in this PEM file"));
     }
     for (index, der) in ders.iter().enumerate() {
-        if Pin::of_certificate(der).is_err() {
+        if Pin::of_certificate(der).is_err() || X509Certificate::from_der(der).is_err() {
             return Err(Failure::file(
                 path,
                 format!("certificate [{index}] is not a DER X.509 certificate"),
@@ -156,8 +161,8 @@ pub fn chain_keys(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<Chai
             };
             ChainKey {
                 role,
-                pin: Pin::of_spki(cert.tbs_certificate.subject_pki.raw),
-                subject: cert.subject().to_string(),
+                pin: certificate_pin(der),
+                subject: printable(&cert.subject().to_string()),
                 source: "chain".into(),
             }
         })
@@ -167,7 +172,7 @@ pub fn chain_keys(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<Chai
         return keys;
     }
     let issuer = last.issuer().as_raw();
-    let issuer_text = last.issuer().to_string();
+    let issuer_text = printable(&last.issuer().to_string());
     for (path, der) in anchors {
         let anchor = parse(der);
         if anchor.subject().as_raw() == issuer {
