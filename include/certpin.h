@@ -107,7 +107,14 @@
 /**
  * Most pins one store holds, over all its host patterns.
  */
-#define CERTPIN_MAX_PINS 100000
+#define CERTPIN_MAX_PINS 20000
+
+/**
+ * Most host patterns one store holds (with pins or without: exclusions, trust on first use).
+ * With `CERTPIN_MAX_PINS`, it bounds a store's memory and makes any store's exported
+ * document fit in `CERTPIN_MAX_POLICY_LEN`.
+ */
+#define CERTPIN_MAX_PATTERNS 10000
 
 /**
  * Most trust anchors one store holds.
@@ -121,9 +128,11 @@
 #define CERTPIN_PIN_BUFFER_LEN 52
 
 /**
- * Most bytes a policy document (or signed update) may have.
+ * Most bytes a policy document (or signed update) may have. The export of the largest store
+ * (`CERTPIN_MAX_PATTERNS` patterns of 253-byte names with every option, `CERTPIN_MAX_PINS`
+ * pins) takes about 6 MiB, so every store's export loads back.
  */
-#define CERTPIN_MAX_POLICY_LEN ((4 * 1024) * 1024)
+#define CERTPIN_MAX_POLICY_LEN ((8 * 1024) * 1024)
 
 /**
  * The latest time certpin accepts for an expiry or warning date: 9999-12-31T23:59:59Z, the

@@ -202,9 +202,9 @@ pub fn parse_document(json: &[u8]) -> Result<LoadedPolicy, DocumentError> {
                 format!("names the same pattern ({}) as another entry", set.pattern),
             ));
         }
-        policy = policy
-            .with_pin_set(set)
-            .map_err(|_| refuse(&key, "the document has more pins than a store can hold"))?;
+        policy.insert_pin_set(set).map_err(|_| {
+            refuse(&key, "the document has more pins or patterns than a store can hold")
+        })?;
     }
     Ok(LoadedPolicy { policy, version: document.version, expires_at })
 }
@@ -231,11 +231,12 @@ fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, Documen
         }
     };
     let mut pins: Vec<Pin> = Vec::with_capacity(entry.pins.len());
+    let mut seen = std::collections::HashSet::with_capacity(entry.pins.len());
     for (index, text) in entry.pins.iter().enumerate() {
         let pin: Pin = text.parse().map_err(|_| {
             refuse(format!("{key}.pins[{index}]"), "not a pin (\"sha256/\" + base64 of 32 bytes)")
         })?;
-        if pins.contains(&pin) {
+        if !seen.insert(pin) {
             return Err(refuse(format!("{key}.pins[{index}]"), "the same pin twice"));
         }
         pins.push(pin);

@@ -17,7 +17,12 @@ pub const CERTPIN_MAX_HOST_LEN: usize = 1024;
 pub const CERTPIN_MAX_PIN_LEN: usize = 128;
 
 /// Most pins one store holds, over all its host patterns.
-pub const CERTPIN_MAX_PINS: usize = 100_000;
+pub const CERTPIN_MAX_PINS: usize = 20_000;
+
+/// Most host patterns one store holds (with pins or without: exclusions, trust on first use).
+/// With `CERTPIN_MAX_PINS`, it bounds a store's memory and makes any store's exported
+/// document fit in `CERTPIN_MAX_POLICY_LEN`.
+pub const CERTPIN_MAX_PATTERNS: usize = 10_000;
 
 /// Most trust anchors one store holds.
 pub const CERTPIN_MAX_ANCHORS: usize = 1024;
@@ -26,8 +31,10 @@ pub const CERTPIN_MAX_ANCHORS: usize = 1024;
 /// and the terminating NUL.
 pub const CERTPIN_PIN_BUFFER_LEN: usize = 52;
 
-/// Most bytes a policy document (or signed update) may have.
-pub const CERTPIN_MAX_POLICY_LEN: usize = 4 * 1024 * 1024;
+/// Most bytes a policy document (or signed update) may have. The export of the largest store
+/// (`CERTPIN_MAX_PATTERNS` patterns of 253-byte names with every option, `CERTPIN_MAX_PINS`
+/// pins) takes about 6 MiB, so every store's export loads back.
+pub const CERTPIN_MAX_POLICY_LEN: usize = 8 * 1024 * 1024;
 
 /// The latest time certpin accepts for an expiry or warning date: 9999-12-31T23:59:59Z, the
 /// last second an RFC 3339 date can write. For "never", give no date (0 in C).

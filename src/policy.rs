@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::host::{HostName, HostPattern, parent};
-use crate::limits::CERTPIN_MAX_PINS;
+use crate::limits::{CERTPIN_MAX_PATTERNS, CERTPIN_MAX_PINS};
 use crate::pin::Pin;
 use crate::result::PinError;
 
@@ -157,14 +157,6 @@ impl Policy {
         None
     }
 
-    fn slot(&mut self, pattern: &HostPattern) -> Option<&mut Arc<PinSet>> {
-        match pattern {
-            HostPattern::Exact(host) => self.exact.get_mut(host),
-            HostPattern::OneLabel(base) => self.one_label.get_mut(base),
-            HostPattern::AnyDepth(base) => self.any_depth.get_mut(base),
-        }
-    }
-
     /// This policy with `pin` added under `pattern` (the pattern's earlier pins and rules are
     /// kept; a new pattern gets the default rules). Returns `None` when the pin was already
     /// there. Fails, leaving `self` as it is, past [`CERTPIN_MAX_PINS`] pins.
@@ -191,28 +183,38 @@ impl Policy {
     }
 
     /// This policy with `set` replacing whatever its pattern had. Fails past
-    /// [`CERTPIN_MAX_PINS`] pins, leaving `self` as it is.
+    /// [`CERTPIN_MAX_PINS`] pins or [`CERTPIN_MAX_PATTERNS`] patterns, leaving `self` as it is.
     pub fn with_pin_set(&self, set: PinSet) -> Result<Self, PinError> {
-        let old = self.get(&set.pattern).map_or(0, |old| old.pins.len());
-        let pin_count = self.pin_count - old + set.pins.len();
-        if pin_count > CERTPIN_MAX_PINS {
+        let mut next = self.clone();
+        next.insert_pin_set(set)?;
+        Ok(next)
+    }
+
+    /// Puts `set` in place of whatever its pattern had, in this policy (for building a policy
+    /// that nothing shares yet, such as a document being read). Fails past
+    /// [`CERTPIN_MAX_PINS`] pins or [`CERTPIN_MAX_PATTERNS`] patterns, changing nothing.
+    pub fn insert_pin_set(&mut self, set: PinSet) -> Result<(), PinError> {
+        let old = self.get(&set.pattern).map(|old| old.pins.len());
+        let pin_count = self.pin_count - old.unwrap_or(0) + set.pins.len();
+        let new_pattern = old.is_none();
+        if pin_count > CERTPIN_MAX_PINS
+            || (new_pattern && self.pattern_count() >= CERTPIN_MAX_PATTERNS)
+        {
             return Err(PinError::InvalidArgument);
         }
-        let mut next = self.clone();
-        next.pin_count = pin_count;
-        let pattern = set.pattern.clone();
+        self.pin_count = pin_count;
         let set = Arc::new(set);
-        match next.slot(&pattern) {
-            Some(slot) => *slot = set,
-            None => {
-                match pattern {
-                    HostPattern::Exact(host) => next.exact.insert(host, set),
-                    HostPattern::OneLabel(base) => next.one_label.insert(base, set),
-                    HostPattern::AnyDepth(base) => next.any_depth.insert(base, set),
-                };
-            }
-        }
-        Ok(next)
+        match &set.pattern {
+            HostPattern::Exact(host) => self.exact.insert(host.clone(), set),
+            HostPattern::OneLabel(base) => self.one_label.insert(base.clone(), set),
+            HostPattern::AnyDepth(base) => self.any_depth.insert(base.clone(), set),
+        };
+        Ok(())
+    }
+
+    /// How many host patterns the policy holds.
+    pub fn pattern_count(&self) -> usize {
+        self.exact.len() + self.one_label.len() + self.any_depth.len()
     }
 
     /// The set given under exactly `pattern`, if any.

@@ -187,9 +187,10 @@ impl PinStore {
     ) -> Result<(), PinError> {
         let pattern = HostPattern::parse(host_pattern)?;
         let mut parsed: Vec<Pin> = Vec::with_capacity(pins.len());
+        let mut seen = std::collections::HashSet::with_capacity(pins.len());
         for pin in pins {
             let pin: Pin = pin.parse()?;
-            if !parsed.contains(&pin) {
+            if seen.insert(pin) {
                 parsed.push(pin);
             }
         }

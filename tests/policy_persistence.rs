@@ -154,7 +154,11 @@ fn save_to_an_unwritable_place_is_an_io_error_and_changes_nothing() {
     // SAFETY: NUL-terminated by the call.
     let text = unsafe { std::ffi::CStr::from_ptr(error.as_ptr()) }.to_string_lossy();
     assert!(text.starts_with("/nonexistent-dir/certpin/policy.json: "), "{text}");
-    assert_eq!(export(store), export(store_with("c", 2)));
-    // SAFETY: made above.
-    unsafe { pin_store_free(store) };
+    let fresh = store_with("c", 2);
+    assert_eq!(export(store), export(fresh));
+    // SAFETY: made above, each freed once.
+    unsafe {
+        pin_store_free(store);
+        pin_store_free(fresh);
+    }
 }

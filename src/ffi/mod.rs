@@ -70,8 +70,36 @@ pub(crate) fn ffi_result(body: impl FnOnce() -> Result<(), PinError>) -> pin_res
 /// # Safety
 /// A non-NULL `ptr` must point to a live `T` for as long as the reference is used.
 pub(crate) unsafe fn try_ref<'a, T>(ptr: *const T) -> Result<&'a T, PinError> {
+    if !ptr.is_aligned() {
+        return Err(PinError::InvalidArgument);
+    }
     // SAFETY: the caller guarantees a non-NULL pointer is valid; `as_ref` checks NULL.
     unsafe { ptr.as_ref() }.ok_or(PinError::NullArgument)
+}
+
+/// An exclusive reference to an output C passed in, or `PIN_ERR_NULL_ARGUMENT`
+/// (`PIN_ERR_INVALID_ARGUMENT` when misaligned).
+///
+/// # Safety
+/// A non-NULL `ptr` must point to a writable `T` that nothing else uses during the call.
+pub(crate) unsafe fn try_mut<'a, T>(ptr: *mut T) -> Result<&'a mut T, PinError> {
+    if !ptr.is_aligned() {
+        return Err(PinError::InvalidArgument);
+    }
+    // SAFETY: the caller guarantees a non-NULL pointer is valid; `as_mut` checks NULL.
+    unsafe { ptr.as_mut() }.ok_or(PinError::NullArgument)
+}
+
+/// An optional output: `None` for NULL, else as [`try_mut`].
+///
+/// # Safety
+/// As for [`try_mut`].
+pub(crate) unsafe fn try_optional_mut<'a, T>(ptr: *mut T) -> Result<Option<&'a mut T>, PinError> {
+    if ptr.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: as the caller guarantees.
+    unsafe { try_mut(ptr) }.map(Some)
 }
 
 /// A slice of `len` elements at `ptr`: NULL is refused even when `len` is 0, as is a
@@ -96,7 +124,8 @@ pub(crate) unsafe fn try_slice<'a, T>(
 }
 
 /// A UTF-8 string from a NUL-terminated C string of at most `max_len` bytes. At most
-/// `max_len + 1` bytes are read, so a string missing its NUL cannot make the call run away.
+/// `max_len + 1` bytes are read, so a string missing its NUL cannot make the call run away
+/// (a plain scan: Miri can check it, which it cannot do for libc's `strnlen`).
 ///
 /// # Safety
 /// A non-NULL `ptr` must point to a NUL-terminated string, or to at least `max_len + 1`
@@ -105,12 +134,20 @@ pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, max_len: usize) -> Result<
     if ptr.is_null() {
         return Err(PinError::NullArgument);
     }
-    // SAFETY: the caller guarantees the bytes up to the NUL (or max_len + 1 bytes) are readable.
-    let len = unsafe { libc::strnlen(ptr, max_len + 1) };
-    if len > max_len {
-        return Err(PinError::InvalidArgument);
+    let bytes = ptr.cast::<u8>();
+    let mut len = 0;
+    // SAFETY: byte `len` is read only while `len <= max_len` and bytes `0..len` were not NUL,
+    // which the caller guarantees are readable.
+    while unsafe { *bytes.add(len) } != 0 {
+        if len == max_len {
+            return Err(PinError::InvalidArgument);
+        }
+        len += 1;
     }
-    // SAFETY: the `len` bytes before the NUL are readable (strnlen stopped at the NUL).
-    let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    std::str::from_utf8(bytes).map_err(|_| PinError::InvalidArgument)
+    // SAFETY: the `len` bytes before the NUL were just read.
+    let text = unsafe { std::slice::from_raw_parts(bytes, len) };
+    std::str::from_utf8(text).map_err(|_| PinError::InvalidArgument)
 }
+
+#[cfg(test)]
+mod pointer_tests;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::buffer::{write_cstr, write_truncated};
 use super::store::pin_store;
-use super::{ffi_result, try_cstr, try_ref, try_slice};
+use super::{ffi_result, try_cstr, try_mut, try_optional_mut, try_ref, try_slice};
 use crate::document::DocumentError;
 use crate::limits::CERTPIN_MAX_POLICY_LEN;
 use crate::limits::{
@@ -93,9 +93,10 @@ pub unsafe extern "C" fn pin_store_set_domain(
             .map(|pin| unsafe { try_cstr(*pin, CERTPIN_MAX_PIN_LEN) })
             .collect::<Result<Vec<&str>, _>>()?;
         // SAFETY: as above; NULL means the defaults.
-        let rules = match unsafe { options.as_ref() } {
-            Some(options) => domain_rules(options)?,
-            None => PinRules::default(),
+        let rules = match options.is_null() {
+            true => PinRules::default(),
+            // SAFETY: as above.
+            false => domain_rules(unsafe { try_ref(options)? })?,
         };
         store.store.set_domain(pattern, &pin_texts, rules)
     })
@@ -215,9 +216,10 @@ pub unsafe extern "C" fn pin_store_export_policy(
     ffi_result(|| {
         // SAFETY: the caller passes NULL or a live store.
         let store = unsafe { try_ref(store)? };
-        let document = store.store.export_policy();
         // SAFETY: `needed` is NULL or writable (caller).
-        if let Some(needed) = unsafe { needed.as_mut() } {
+        let needed = unsafe { try_optional_mut(needed)? };
+        let document = store.store.export_policy();
+        if let Some(needed) = needed {
             *needed = document.len() + 1;
         }
         // SAFETY: `out` is NULL (refused) or has `out_len` writable bytes (caller).
@@ -306,8 +308,7 @@ pub unsafe extern "C" fn pin_store_policy_generation(
 ) -> pin_result {
     ffi_result(|| {
         // SAFETY: the caller passes NULL or valid pointers.
-        let (store, out) =
-            unsafe { (try_ref(store)?, generation.as_mut().ok_or(PinError::NullArgument)?) };
+        let (store, out) = unsafe { (try_ref(store)?, try_mut(generation)?) };
         *out = store.store.generation();
         Ok(())
     })

@@ -4,7 +4,7 @@ use std::ffi::c_char;
 
 use super::buffer::write_truncated;
 use super::store::pin_store;
-use super::{ffi_result, try_cstr, try_ref, try_slice};
+use super::{ffi_result, try_cstr, try_mut, try_ref, try_slice};
 use crate::limits::CERTPIN_MAX_POLICY_LEN;
 use crate::result::{PinError, pin_result};
 use crate::update::UpdateKey;
@@ -111,8 +111,7 @@ pub unsafe extern "C" fn pin_store_policy_version(
 ) -> pin_result {
     ffi_result(|| {
         // SAFETY: the caller passes NULL or valid pointers.
-        let (store, out) =
-            unsafe { (try_ref(store)?, version.as_mut().ok_or(PinError::NullArgument)?) };
+        let (store, out) = unsafe { (try_ref(store)?, try_mut(version)?) };
         *out = store.store.snapshot().version;
         Ok(())
     })

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::buffer::write_truncated;
 use super::store::pin_store;
-use super::{ffi_boundary, try_cstr, try_ref, try_slice};
+use super::{ffi_boundary, try_cstr, try_optional_mut, try_ref, try_slice};
 use crate::explain::{explain, fingerprint};
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN, CERTPIN_MAX_HOST_LEN};
 use crate::pin::Pin;
@@ -185,6 +185,11 @@ pub unsafe extern "C" fn pin_verify_chain_detailed(
     explanation_len: usize,
 ) -> pin_result {
     ffi_boundary(|| {
+        // SAFETY: `verdict` is NULL or writable (caller); checked before any work.
+        let verdict = match unsafe { try_optional_mut(verdict) } {
+            Ok(verdict) => verdict,
+            Err(error) => return error.code(),
+        };
         let port = (port != 0).then_some(port);
         // SAFETY: forwarded as they came; see the safety section.
         let outcome = unsafe { verdict_for(store, chain, chain_len, host, port, unix_time) };
@@ -194,8 +199,7 @@ pub unsafe extern "C" fn pin_verify_chain_detailed(
             unsafe { write_truncated(&text, explanation, explanation_len) };
         }
         let code = outcome.as_ref().map_or_else(|e| e.code(), |(v, _)| result_code(&v.result));
-        // SAFETY: `verdict` is NULL or writable (caller).
-        if let Some(out) = unsafe { verdict.as_mut() } {
+        if let Some(out) = verdict {
             *out = verdict_details(code, &outcome);
         }
         code
