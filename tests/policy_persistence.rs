@@ -66,6 +66,16 @@ fn writer_child() {
     }
 }
 
+/// Whether `dir` holds a file besides the target and the marker: a save's temporary file.
+fn writing(dir: &Path, target: &Path, marker: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            let path = entry.path();
+            path != target && path != marker
+        })
+    })
+}
+
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("certpin-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -102,6 +112,15 @@ fn a_killed_writer_never_leaves_a_torn_file() {
         }
         assert!(marker.exists(), "the writer saved once");
         std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
+        // Most rounds kill the moment a temporary file is seen (a write under way, so the kill
+        // is likely to cut it: a test that only hoped to land there was flaky); every third
+        // round kills wherever the writer happens to be.
+        if round % 3 != 2 {
+            let seen_at = Instant::now();
+            while !writing(&dir, &target, &marker) && seen_at.elapsed() < Duration::from_secs(2) {
+                std::hint::spin_loop();
+            }
+        }
         child.kill().unwrap();
         child.wait().unwrap();
         std::fs::remove_file(&marker).unwrap();
