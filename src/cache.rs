@@ -16,8 +16,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use x509_parser::prelude::{FromDer, X509Certificate};
 
+use crate::cert_fields::CertFields;
 use crate::limits::CERTPIN_MAX_CHAIN_LEN;
 
 /// How many verdicts the cache holds; a new one replaces whatever was in its slot.
@@ -122,10 +122,7 @@ fn slot_index(host: &str, chain: &[&[u8]]) -> usize {
 /// The intersection of `window` with every certificate's validity period.
 fn chain_window(chain: &[&[u8]], window: Window) -> Option<Window> {
     chain.iter().try_fold(window, |window, der| {
-        let (_, cert) = X509Certificate::from_der(der).ok()?;
-        let validity = cert.validity();
-        let from = u64::try_from(validity.not_before.timestamp()).unwrap_or(0);
-        let until = u64::try_from(validity.not_after.timestamp()).ok()?;
+        let (from, until) = CertFields::of(der)?.validity_secs()?;
         let narrowed = Window { from: window.from.max(from), until: window.until.min(until) };
         (narrowed.from <= narrowed.until).then_some(narrowed)
     })

@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
-use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+use x509_parser::prelude::{FromDer, X509Name};
 
+use crate::cert_fields::{CertFields, name_text};
 use crate::document::format_time;
 use crate::pin::Pin;
 use crate::policy::{Enforcement, PinSet, TrustMode};
@@ -58,7 +59,7 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
         for pin in &path.pins {
             writeln!(out, "    {pin}")?;
         }
-        writeln!(out, "    trust anchor: {}", name_text(&path.anchor_subject))?;
+        writeln!(out, "    trust anchor: {}", anchor_name_text(&path.anchor_subject))?;
     }
     Ok(())
 }
@@ -153,20 +154,20 @@ pub fn printable(text: &str) -> String {
 /// A certificate's pin and subject, or `None` when it does not parse.
 fn certificate_summary(der: &[u8]) -> Option<(Pin, String)> {
     let pin = Pin::of_certificate(der).ok()?;
-    let subject = match X509Certificate::from_der(der) {
-        Ok((_, cert)) => printable(&cert.subject().to_string()),
-        Err(_) => "(subject unreadable)".to_owned(),
+    let subject = match CertFields::of(der).and_then(|fields| fields.subject_text()) {
+        Some(subject) => printable(&subject),
+        None => "(subject unreadable)".to_owned(),
     };
     Some((pin, subject))
 }
 
-/// The RFC 4514 text of a Name given as DER contents without the outer SEQUENCE.
-fn name_text(contents: &[u8]) -> String {
+/// The text of an anchor's Name, which webpki keeps as DER contents without the outer SEQUENCE.
+fn anchor_name_text(contents: &[u8]) -> String {
     let mut der = Vec::with_capacity(contents.len() + 6);
     der.extend_from_slice(crate::pin::der_sequence_header(contents.len()).as_slice());
     der.extend_from_slice(contents);
     match X509Name::from_der(&der) {
-        Ok((_, name)) => printable(&name.to_string()),
+        Ok((_, name)) => printable(&name_text(&name)),
         Err(_) => "(unparsable name)".to_owned(),
     }
 }

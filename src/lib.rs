@@ -6,6 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cache;
+pub mod cert_fields;
 pub mod document;
 pub mod explain;
 pub mod ffi;

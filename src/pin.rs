@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 
+use crate::cert_fields::CertFields;
 use crate::result::PinError;
 
 const PREFIX: &str = "sha256/";
@@ -52,7 +53,7 @@ impl Pin {
     /// hashed in place (no copy, no full parse); `None` when the shape is not there. For a
     /// certificate webpki has already parsed (see [`Pin::of_certificate`]).
     pub fn of_certificate_spki(cert_der: &[u8]) -> Option<Self> {
-        spki_of_certificate(cert_der).map(Self::of_spki)
+        CertFields::of(cert_der).map(|fields| Self::of_spki(fields.spki))
     }
 
     /// The hash in standard base64 (the pin without its `sha256/` prefix).
@@ -64,26 +65,6 @@ impl Pin {
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
-}
-
-/// The DER SubjectPublicKeyInfo inside a DER certificate, found by walking the element
-/// headers with asn1-rs (the seventh element of the TBSCertificate, after an optional
-/// `[0]` version): a borrowed slice, nothing copied or fully parsed.
-fn spki_of_certificate(cert_der: &[u8]) -> Option<&[u8]> {
-    use x509_parser::asn1_rs::{Any, FromDer};
-    let (_, certificate) = Any::from_der(cert_der).ok()?;
-    let (_, tbs) = Any::from_der(certificate.data).ok()?;
-    let mut rest = tbs.data;
-    let (after_first, first) = Any::from_der(rest).ok()?;
-    if first.header.is_contextspecific() && first.header.tag().0 == 0 {
-        rest = after_first;
-    }
-    // serialNumber, signature, issuer, validity, subject
-    for _ in 0..5 {
-        rest = Any::from_der(rest).ok()?.0;
-    }
-    let (after, _) = Any::from_der(rest).ok()?;
-    Some(&rest[..rest.len() - after.len()])
 }
 
 /// The DER header (tag 0x30, then the definite length) of a SEQUENCE of `len` content bytes.

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use certpin::cert_fields::name_text;
 use certpin::explain::{fingerprint, printable};
 use certpin::pin::Pin;
 use rustls_pki_types::CertificateDer;
@@ -47,8 +48,8 @@ impl CertificateInfo {
         };
         Self {
             pin: certificate_pin(der).to_string(),
-            subject: printable(&cert.subject().to_string()),
-            issuer: printable(&cert.issuer().to_string()),
+            subject: printable(&name_text(cert.subject())),
+            issuer: printable(&name_text(cert.issuer())),
             not_before: time(cert.validity().not_before),
             not_after: time(cert.validity().not_after),
             sha256_fingerprint: fingerprint(der),
@@ -162,7 +163,7 @@ pub fn chain_keys(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<Chai
             ChainKey {
                 role,
                 pin: certificate_pin(der),
-                subject: printable(&cert.subject().to_string()),
+                subject: printable(&name_text(cert.subject())),
                 source: "chain".into(),
             }
         })
@@ -172,7 +173,7 @@ pub fn chain_keys(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<Chai
         return keys;
     }
     let issuer = last.issuer().as_raw();
-    let issuer_text = printable(&last.issuer().to_string());
+    let issuer_text = printable(&name_text(last.issuer()));
     for (path, der) in anchors {
         let anchor = parse(der);
         if anchor.subject().as_raw() == issuer {
