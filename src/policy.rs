@@ -98,10 +98,10 @@ impl PinSet {
                 "an enforced pin set needs at least two pins: the current key and a backup",
             );
         }
-        if let (Some(warn), Some(expires)) = (rules.warn_after, rules.expires_at) {
-            if warn > expires {
-                return Err("the warning date comes after the expiry date");
-            }
+        if let (Some(warn), Some(expires)) = (rules.warn_after, rules.expires_at)
+            && warn > expires
+        {
+            return Err("the warning date comes after the expiry date");
         }
         Ok(())
     }
@@ -139,10 +139,10 @@ impl Policy {
             return Some(set);
         }
         let name = host.dns()?;
-        if !self.one_label.is_empty() {
-            if let Some(set) = parent(name).and_then(|base| self.one_label.get(base)) {
-                return Some(set);
-            }
+        if !self.one_label.is_empty()
+            && let Some(set) = parent(name).and_then(|base| self.one_label.get(base))
+        {
+            return Some(set);
         }
         if self.any_depth.is_empty() {
             return None;

@@ -106,10 +106,11 @@ impl ReportLog {
         let key = report_key(verdict, served, port);
         let now = verdict.unix_time;
         let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(last) = sent.get(&key) {
-            if now.saturating_sub(*last) < CERTPIN_REPORT_INTERVAL_SECS && now >= *last {
-                return false;
-            }
+        if let Some(last) = sent.get(&key)
+            && now.saturating_sub(*last) < CERTPIN_REPORT_INTERVAL_SECS
+            && now >= *last
+        {
+            return false;
         }
         if sent.len() >= CERTPIN_REPORT_MEMORY && !sent.contains_key(&key) {
             sent.retain(|_, last| now.saturating_sub(*last) < CERTPIN_REPORT_INTERVAL_SECS);

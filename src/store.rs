@@ -121,15 +121,13 @@ impl PinStore {
     ) -> Verdict {
         let snapshot = self.current.load();
         let mut verdict = verify_chain(&snapshot, chain, host, unix_time);
-        if verdict.is_pin_failure() {
-            if let Some(sink) = self.reports.load_full() {
-                if self.report_log.should_deliver(&verdict, chain, port) {
-                    if let Some(report) = build_report(&verdict, &snapshot, chain, port) {
-                        verdict.notes |= notes::REPORTED;
-                        (sink.0)(&report);
-                    }
-                }
-            }
+        if verdict.is_pin_failure()
+            && let Some(sink) = self.reports.load_full()
+            && self.report_log.should_deliver(&verdict, chain, port)
+            && let Some(report) = build_report(&verdict, &snapshot, chain, port)
+        {
+            verdict.notes |= notes::REPORTED;
+            (sink.0)(&report);
         }
         if verdict.result.is_ok() && verdict.notes == 0 && self.cache_enabled() {
             self.cache.remember(snapshot.generation, host, chain, policy_window(&verdict));

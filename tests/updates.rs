@@ -887,7 +887,7 @@ enum Pinned {
 
 impl Pinned {
     fn of_version(version: u64) -> Self {
-        if version % 2 == 0 { Pinned::Genuine } else { Pinned::Rogue }
+        if version.is_multiple_of(2) { Pinned::Genuine } else { Pinned::Rogue }
     }
 
     fn pins(self) -> Vec<String> {
