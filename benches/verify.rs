@@ -78,6 +78,52 @@ fn verification(c: &mut Criterion) {
     }
 }
 
+/// One certificate's signature and its issuer's key.
+struct SignatureCheck<'a> {
+    signed: &'a [u8],
+    signature: &'a [u8],
+    key: ring::signature::UnparsedPublicKey<&'a [u8]>,
+}
+
+/// The two signature checks any path check of the chain makes, with ring as webpki calls it
+/// (leaf by the intermediate's key, intermediate by the root's key): the floor under a cold
+/// verification, to which `verify_chain_at/*/3-cert` is compared.
+fn signatures_only(c: &mut Criterion) {
+    use ring::signature::{
+        ECDSA_P256_SHA256_ASN1, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey,
+        VerificationAlgorithm,
+    };
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let cases: [(&str, &str, &'static dyn VerificationAlgorithm); 2] =
+        [("rsa2048", "", &RSA_PKCS1_2048_8192_SHA256), ("p256", "ec-", &ECDSA_P256_SHA256_ASN1)];
+    for (name, prefix, algorithm) in cases {
+        let ders: Vec<Vec<u8>> = ["leaf", "intermediate-ca", "root-ca"]
+            .iter()
+            .map(|which| sample(&format!("{prefix}{which}")))
+            .collect();
+        let certs: Vec<X509Certificate<'_>> =
+            ders.iter().map(|der| X509Certificate::from_der(der).unwrap().1).collect();
+        // (signed bytes, signature, the issuer's key) for leaf <- intermediate <- root.
+        let checks: Vec<SignatureCheck<'_>> = (0..2)
+            .map(|i| SignatureCheck {
+                signed: certs[i].tbs_certificate.as_ref(),
+                signature: &certs[i].signature_value.data,
+                key: UnparsedPublicKey::new(
+                    algorithm,
+                    certs[i + 1].public_key().subject_public_key.data.as_ref(),
+                ),
+            })
+            .collect();
+        c.bench_function(&format!("signatures_only/{name}/2-signatures"), |b| {
+            b.iter(|| {
+                for check in &checks {
+                    check.key.verify(black_box(check.signed), black_box(check.signature)).unwrap();
+                }
+            })
+        });
+    }
+}
+
 fn warm(c: &mut Criterion) {
     let host = CString::new("api.example.com").unwrap();
     for (name, prefix) in [("rsa2048", ""), ("p256", "ec-")] {
@@ -169,7 +215,7 @@ fn policy_lookup(c: &mut Criterion) {
             pins: vec![Pin::of_spki(&[1]), Pin::of_spki(&[2])],
             rules: PinRules::default(),
         };
-        policy = policy.with_pin_set(set).unwrap();
+        policy.insert_pin_set(set).unwrap();
     }
     let mut group = c.benchmark_group("policy_lookup/10000-patterns");
     group.bench_function("parse-only/a.b.zone9998.example.org", |b| {
@@ -191,5 +237,5 @@ fn policy_lookup(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, verification, warm, explanation, pins, policy_lookup);
+criterion_group!(benches, verification, signatures_only, warm, explanation, pins, policy_lookup);
 criterion_main!(benches);
