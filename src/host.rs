@@ -40,8 +40,11 @@ impl HostName {
         if is_plain_ascii_name(text) {
             // UTS #46 maps these characters to themselves (letters to lower case), so the
             // mapping can be skipped; the checks below are the same for both paths.
-            let lower = text.to_ascii_lowercase();
-            return Self::checked_dns(lower.strip_suffix('.').unwrap_or(&lower));
+            let mut lower = text.to_ascii_lowercase();
+            if lower.ends_with('.') {
+                lower.pop();
+            }
+            return Self::checked_dns(lower);
         }
         let ascii = Uts46::new()
             .to_ascii(
@@ -51,21 +54,23 @@ impl HostName {
                 DnsLength::VerifyAllowRootDot,
             )
             .map_err(|_| PinError::BadHost)?;
-        Self::checked_dns(ascii.strip_suffix('.').unwrap_or(&ascii))
+        let ascii = ascii.strip_suffix('.').unwrap_or(&ascii);
+        Self::checked_dns(ascii.to_owned())
     }
 
     /// A name in A-label form, checked: an IP address (full-width digits and dots map to
     /// ASCII ones, so a mapped name may be one), or a valid DNS name within DNS lengths.
-    fn checked_dns(name: &str) -> Result<Self, PinError> {
+    fn checked_dns(name: String) -> Result<Self, PinError> {
         if let Ok(ip) = name.parse::<IpAddr>() {
             return Ok(Self::from_ip(ip));
         }
-        let labels_fit =
-            name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63);
-        if !labels_fit || ends_in_a_number(name) || DnsName::try_from(name).is_err() {
+        if !labels_fit(&name)
+            || ends_in_a_number(&name)
+            || DnsName::try_from(name.as_str()).is_err()
+        {
             return Err(PinError::BadHost);
         }
-        Ok(Self::Dns(name.to_owned()))
+        Ok(Self::Dns(name))
     }
 
     fn from_ip(ip: IpAddr) -> Self {
@@ -102,18 +107,37 @@ impl HostName {
 /// Letters, digits, hyphens and dots only, and no `xn--` label (an A-label must be checked by
 /// IDNA): a name that UTS #46 would only lower-case.
 fn is_plain_ascii_name(text: &str) -> bool {
-    text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        && !text.split('.').any(|label| label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--"))
+    let bytes = text.as_bytes();
+    let mut label_start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'.' {
+            label_start = i + 1;
+        } else if !(b.is_ascii_alphanumeric() || b == b'-')
+            || (i == label_start + 3 && bytes[label_start..=i].eq_ignore_ascii_case(b"xn--"))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Within DNS lengths: at most 253 bytes, every label 1 to 63 bytes.
+fn labels_fit(name: &str) -> bool {
+    name.len() <= 253 && labels(name).all(|label| !label.is_empty() && label.len() <= 63)
+}
+
+/// The labels of a name, split at each dot (bytes: a search for one byte, not a `char`).
+fn labels(name: &str) -> std::slice::Split<'_, u8, impl FnMut(&u8) -> bool> {
+    name.as_bytes().split(|&b| b == b'.')
 }
 
 /// The WHATWG URL rule: a host whose last label is a number (decimal, or hex with `0x`) is an
 /// IPv4 address in some spelling, never a DNS name.
 fn ends_in_a_number(name: &str) -> bool {
-    let last = name.rsplit('.').next().unwrap_or(name);
-    let hex = last.strip_prefix("0x");
-    match hex {
-        Some(digits) => digits.bytes().all(|b| b.is_ascii_hexdigit()),
-        None => !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()),
+    let last = labels(name).next_back().unwrap_or_default();
+    match last.strip_prefix(b"0x") {
+        Some(digits) => digits.iter().all(u8::is_ascii_hexdigit),
+        None => !last.is_empty() && last.iter().all(u8::is_ascii_digit),
     }
 }
 
