@@ -114,9 +114,37 @@ impl FromStr for Pin {
     }
 }
 
+/// The length of a pin's text: `sha256/` and 44 base64 characters.
+pub const PIN_TEXT_LEN: usize = PREFIX.len() + 44;
+
+// The C buffer for a pin holds its text and a NUL.
+const _: () = assert!(PIN_TEXT_LEN + 1 == crate::limits::CERTPIN_PIN_BUFFER_LEN);
+
+/// A pin's text held on the stack, so that writing a pin out allocates nothing.
+pub struct PinText([u8; PIN_TEXT_LEN]);
+
+impl PinText {
+    /// The text, `sha256/...=`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written into it (the prefix and base64), so this never fails.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl Pin {
+    /// The pin's text (`sha256/` + base64), without allocating.
+    pub fn text(&self) -> PinText {
+        let mut text = [0u8; PIN_TEXT_LEN];
+        text[..PREFIX.len()].copy_from_slice(PREFIX.as_bytes());
+        // 32 bytes always encode to exactly 44 characters, so the slice always fits.
+        let _ = STANDARD.encode_slice(self.0, &mut text[PREFIX.len()..]);
+        PinText(text)
+    }
+}
+
 impl fmt::Display for Pin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{PREFIX}{}", self.base64())
+        f.write_str(self.text().as_str())
     }
 }
 

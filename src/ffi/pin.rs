@@ -37,6 +37,6 @@ pub unsafe extern "C" fn pin_spki_sha256(
         }
         let pin = Pin::of_certificate(der)?;
         // SAFETY: `out` is non-NULL and has `out_len` writable bytes (caller).
-        unsafe { write_cstr(&pin.to_string(), out, out_len) }
+        unsafe { write_cstr(pin.text().as_str(), out, out_len) }
     })
 }

@@ -1,0 +1,136 @@
+//! The verdict cache's promise: a warm verification (an identical chain, host and policy
+//! generation) allocates nothing, and computing a pin hashes the key in place. Counted with a
+//! global allocator that counts this thread's allocations while a flag is up.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::ffi::{CStr, CString, c_char};
+
+use certpin::*;
+
+struct CountingAllocator;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    // try_with: the thread-local may be gone while a thread exits.
+    let _ = COUNTING.try_with(|counting| {
+        if counting.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+/// How many allocations `f` makes on this thread.
+fn allocations_in(f: impl FnOnce()) -> usize {
+    ALLOCATIONS.with(|n| n.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// 2027-01-01, inside the samples' validity window.
+const AT: u64 = 1_798_761_600;
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/testdata/{name}.der", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn pin_of(der: &[u8]) -> CString {
+    let mut out = [0 as c_char; CERTPIN_PIN_BUFFER_LEN];
+    // SAFETY: a valid slice and a buffer of the documented size.
+    let code = unsafe { pin_spki_sha256(der.as_ptr(), der.len(), out.as_mut_ptr(), out.len()) };
+    assert_eq!(code, PIN_OK);
+    // SAFETY: pin_spki_sha256 wrote a NUL-terminated string.
+    unsafe { CStr::from_ptr(out.as_ptr()) }.to_owned()
+}
+
+#[test]
+fn a_warm_verification_allocates_nothing_and_a_cold_one_is_counted() {
+    for prefix in ["", "ec-"] {
+        let root = sample(&format!("{prefix}root-ca"));
+        let intermediate = sample(&format!("{prefix}intermediate-ca"));
+        let leaf = sample(&format!("{prefix}leaf"));
+        let host = CString::new("api.example.com").unwrap();
+        let chain = [
+            pin_bytes { data: leaf.as_ptr(), len: leaf.len() },
+            pin_bytes { data: intermediate.as_ptr(), len: intermediate.len() },
+        ];
+        let store = pin_store_new();
+        // SAFETY: a live store, valid buffers and NUL-terminated strings throughout.
+        unsafe {
+            assert_eq!(pin_store_add_trust_anchor(store, root.as_ptr(), root.len()), PIN_OK);
+            let pin = pin_of(&intermediate);
+            assert_eq!(pin_store_add(store, host.as_ptr(), pin.as_ptr()), PIN_OK);
+        }
+        let verify = || {
+            // SAFETY: as above.
+            unsafe { pin_verify_chain_at(store, chain.as_ptr(), chain.len(), host.as_ptr(), AT) }
+        };
+
+        // The first verification is cold: it parses and checks, and the counter sees it.
+        let mut first = PIN_ERR_INTERNAL;
+        let cold = allocations_in(|| first = verify());
+        assert_eq!(first, PIN_OK, "{prefix}chain");
+        assert!(cold > 0, "{prefix}chain: a cold verification allocates; the counter is live");
+
+        // The same chain again is answered from the cache without one allocation.
+        let mut results = Vec::with_capacity(100);
+        let warm = allocations_in(|| {
+            for _ in 0..100 {
+                results.push(verify());
+            }
+        });
+        assert!(results.iter().all(|&r| r == PIN_OK), "{prefix}chain");
+        assert_eq!(warm, 0, "{prefix}chain: 100 warm verifications allocated {warm} times");
+
+        // SAFETY: made above, freed once.
+        unsafe { pin_store_free(store) };
+    }
+}
+
+#[test]
+fn a_pin_is_computed_without_copying_the_key() {
+    let leaf = sample("leaf");
+    let mut out = [0 as c_char; CERTPIN_PIN_BUFFER_LEN];
+    let mut code = PIN_ERR_INTERNAL;
+    let allocations = allocations_in(|| {
+        // SAFETY: a valid slice and a buffer of the documented size.
+        code = unsafe { pin_spki_sha256(leaf.as_ptr(), leaf.len(), out.as_mut_ptr(), out.len()) };
+    });
+    assert_eq!(code, PIN_OK);
+    assert_eq!(allocations, 0, "pin_spki_sha256 allocated {allocations} times");
+}
