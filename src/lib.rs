@@ -18,6 +18,7 @@ pub mod policy;
 pub mod report;
 pub mod result;
 pub mod rustls_verifier;
+pub mod sharded_map;
 pub mod store;
 pub mod update;
 pub mod verify;

@@ -4,13 +4,13 @@
 //! applies only the most specific pattern that covers a host: the exact name, then the `*.`
 //! pattern one label up, then `**.` patterns from the longest suffix to the shortest.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::host::{HostName, HostPattern, parent};
 use crate::limits::{CERTPIN_MAX_PATTERNS, CERTPIN_MAX_PINS};
 use crate::pin::Pin;
 use crate::result::PinError;
+use crate::sharded_map::ShardedMap;
 
 /// What a pin mismatch does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -117,9 +117,8 @@ pub enum UnpinnedHosts {
     Refuse,
 }
 
-/// The maps' hasher: foldhash, randomly seeded per process (fast on the short keys names
-/// are, and no fixed seed for crafted names to collide on).
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// The maps: sharded, so that the copy each change makes shares all but one shard.
+type Map<K, V> = ShardedMap<K, V>;
 
 /// Host patterns and their pins, and the store-wide rule for hosts none covers.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
