@@ -10,7 +10,7 @@ use crate::cert_fields::{CertFields, name_text};
 use crate::document::format_time;
 use crate::pin::Pin;
 use crate::policy::{Enforcement, PinSet, TrustMode};
-use crate::result::{PinError, result_code, result_description, result_name};
+use crate::result::{PinError, pin_result, result_code, result_description, result_name};
 use crate::verify::{Verdict, notes};
 
 /// The explanation of `verdict`, which was reached for `chain`.
@@ -21,9 +21,14 @@ pub fn explain(verdict: &Verdict, chain: &[&[u8]]) -> String {
     text
 }
 
+/// The first line of every explanation: the result's name and description. Alone, it is the
+/// explanation of an argument error (no verdict was reached).
+pub fn headline(code: pin_result) -> String {
+    format!("{}: {}\n", result_name(code), result_description(code))
+}
+
 fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> std::fmt::Result {
-    let code = result_code(&verdict.result);
-    writeln!(out, "{}: {}", result_name(code), result_description(code))?;
+    out.push_str(&headline(result_code(&verdict.result)));
     match &verdict.host {
         Some(host) => writeln!(out, "  host: {host}")?,
         None => return Ok(()),

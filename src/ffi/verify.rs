@@ -6,10 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::buffer::write_truncated;
 use super::store::pin_store;
 use super::{ffi_boundary, try_cstr, try_optional_mut, try_ref, try_slice};
-use crate::explain::{explain, fingerprint};
+use crate::explain::{explain, fingerprint, headline};
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN, CERTPIN_MAX_HOST_LEN};
 use crate::pin::Pin;
-use crate::result::{PinError, pin_result, result_code, result_description, result_name};
+use crate::result::{PinError, pin_result, result_code};
 use crate::verify::Verdict;
 
 /// One DER certificate, borrowed: `len` bytes at `data`. certpin never keeps the pointer
@@ -131,16 +131,21 @@ pub unsafe extern "C" fn pin_verify_chain_explain_at(
     explanation: *mut c_char,
     explanation_len: usize,
 ) -> pin_result {
-    ffi_boundary(|| {
-        // SAFETY: forwarded as they came; see the safety section.
-        let outcome = unsafe { verdict_for(store, chain, chain_len, host, None, unix_time) };
-        let text = explanation_text(&outcome, !explanation.is_null() && explanation_len > 0);
-        if let Some(text) = text {
-            // SAFETY: `explanation` has `explanation_len` writable bytes (caller).
-            unsafe { write_truncated(&text, explanation, explanation_len) };
-        }
-        outcome.map_or_else(|error| error.code(), |(verdict, _)| result_code(&verdict.result))
-    })
+    // SAFETY: forwarded as they came (no `pin_verdict` wanted, port unknown); see the safety
+    // section.
+    unsafe {
+        pin_verify_chain_detailed(
+            store,
+            chain,
+            chain_len,
+            host,
+            0,
+            unix_time,
+            std::ptr::null_mut(),
+            explanation,
+            explanation_len,
+        )
+    }
 }
 
 /// Everything known about a verdict, for apps that act on more than its result.
@@ -191,8 +196,10 @@ pub unsafe extern "C" fn pin_verify_chain_detailed(
             Err(error) => return error.code(),
         };
         let port = (port != 0).then_some(port);
+        let mut slots = [&[][..]; CERTPIN_MAX_CHAIN_LEN];
         // SAFETY: forwarded as they came; see the safety section.
-        let outcome = unsafe { verdict_for(store, chain, chain_len, host, port, unix_time) };
+        let outcome =
+            unsafe { verdict_for(store, chain, chain_len, host, port, unix_time, &mut slots) };
         let text = explanation_text(&outcome, !explanation.is_null() && explanation_len > 0);
         if let Some(text) = text {
             // SAFETY: `explanation` has `explanation_len` writable bytes (caller).
@@ -208,7 +215,7 @@ pub unsafe extern "C" fn pin_verify_chain_detailed(
 
 fn verdict_details(
     code: pin_result,
-    outcome: &Result<(Verdict, Vec<&[u8]>), PinError>,
+    outcome: &Result<(Verdict, &[&[u8]]), PinError>,
 ) -> pin_verdict {
     let mut details = pin_verdict {
         result: code,
@@ -222,7 +229,7 @@ fn verdict_details(
         details.policy_generation = verdict.generation;
         if let Some(leaf) = certs.first() {
             if let Ok(pin) = Pin::of_certificate(leaf) {
-                copy_into(&pin.to_string(), &mut details.leaf_pin);
+                copy_into(pin.text().as_str(), &mut details.leaf_pin);
             }
             copy_into(&fingerprint(leaf), &mut details.leaf_fingerprint);
         }
@@ -269,29 +276,28 @@ unsafe fn read_arguments<'a, 's>(
 
 /// Reads the arguments and reaches the full verdict (delivering a failure report if one is
 /// due). Argument errors come back as `Err`; the verdict (trusted or not) as `Ok`, with the
-/// certificates it was reached on.
+/// certificates it was reached on (read into `slots`).
 ///
 /// # Safety
 /// As for `pin_verify_chain`.
-unsafe fn verdict_for<'a>(
+unsafe fn verdict_for<'a, 's>(
     store: *const pin_store,
     chain: *const pin_bytes,
     chain_len: usize,
     host: *const c_char,
     port: Option<u16>,
     unix_time: u64,
-) -> Result<(Verdict, Vec<&'a [u8]>), PinError> {
-    let mut slots = [&[][..]; CERTPIN_MAX_CHAIN_LEN];
+    slots: &'s mut [&'a [u8]; CERTPIN_MAX_CHAIN_LEN],
+) -> Result<(Verdict, &'s [&'a [u8]]), PinError> {
     // SAFETY: as the caller guarantees.
-    let (store, certs, host) =
-        unsafe { read_arguments(store, chain, chain_len, host, &mut slots)? };
+    let (store, certs, host) = unsafe { read_arguments(store, chain, chain_len, host, slots)? };
     let verdict = store.store.verify(certs, host, port, unix_time);
-    Ok((verdict, certs.to_vec()))
+    Ok((verdict, certs))
 }
 
 /// The explanation of an outcome, made only when there is a buffer to write it into.
 fn explanation_text(
-    outcome: &Result<(Verdict, Vec<&[u8]>), PinError>,
+    outcome: &Result<(Verdict, &[&[u8]]), PinError>,
     wanted: bool,
 ) -> Option<String> {
     if !wanted {
@@ -299,10 +305,7 @@ fn explanation_text(
     }
     Some(match outcome {
         Ok((verdict, certs)) => explain(verdict, certs),
-        Err(error) => {
-            let code = error.code();
-            format!("{}: {}\n", result_name(code), result_description(code))
-        }
+        Err(error) => headline(error.code()),
     })
 }
 
