@@ -54,7 +54,7 @@ impl Entry {
         }
         let mut offset = 0;
         for (cert, len) in chain.iter().zip(&self.lengths) {
-            if cert.len() != *len || self.chain.get(offset..offset + len) != Some(*cert) {
+            if self.chain.get(offset..offset + len) != Some(*cert) {
                 return false;
             }
             offset += len;

@@ -129,7 +129,11 @@ impl PinStore {
             verdict.notes |= notes::REPORTED;
             (sink.0)(&report);
         }
-        if verdict.result.is_ok() && verdict.notes == 0 && self.cache_enabled() {
+        if verdict.result.is_ok()
+            && verdict.notes == 0
+            && self.cache_enabled()
+            && !self.cache.holds(snapshot.generation, host, chain, unix_time)
+        {
             self.cache.remember(snapshot.generation, host, chain, policy_window(&verdict));
         }
         verdict
@@ -144,11 +148,18 @@ impl PinStore {
         host: &str,
         unix_time: u64,
     ) -> Result<(), PinError> {
-        let generation = self.current.load().generation;
-        if self.cache_enabled() && self.cache.holds(generation, host, chain, unix_time) {
+        if self.cached_trust(chain, host, unix_time) {
             return Ok(());
         }
         self.verify(chain, host, None, unix_time).result
+    }
+
+    /// Whether the verdict cache holds a plain `PIN_OK` for this chain and host spelling at
+    /// `unix_time` under the current policy: the answer [`PinStore::verify`] would give, with
+    /// no allocation, no lock and no signature check.
+    pub fn cached_trust(&self, chain: &[&[u8]], host: &str, unix_time: u64) -> bool {
+        let generation = self.current.load().generation;
+        self.cache_enabled() && self.cache.holds(generation, host, chain, unix_time)
     }
 
     /// Turns the verdict cache on (the default) or off. Off, every verification checks the

@@ -35,11 +35,6 @@ impl UpdateKey {
         }
     }
 
-    /// The key as base64.
-    pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0)
-    }
-
     fn verifies(&self, document: &[u8], signature: &[u8; CERTPIN_SIGNATURE_LEN]) -> bool {
         UnparsedPublicKey::new(&ED25519, self.0).verify(document, signature).is_ok()
     }

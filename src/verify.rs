@@ -110,7 +110,7 @@ impl Verdict {
 
 /// Checks the chain's shape against the limits: not empty, not too long, no certificate
 /// empty or too large.
-pub fn check_chain_limits(chain: &[&[u8]]) -> Result<(), PinError> {
+fn check_chain_limits(chain: &[&[u8]]) -> Result<(), PinError> {
     if chain.is_empty() {
         return Err(PinError::EmptyChain);
     }
@@ -202,12 +202,12 @@ fn decide(
         TrustMode::CaAndPins => validate(snapshot, &parsed, chain, host, Some(&set), verdict),
     };
     match pinned {
+        // A mismatch is only reached once a whole path validated for the host (webpki calls
+        // the pin check on complete paths, and the name is checked before the mismatch is
+        // returned), so in report-only mode the chain stands without a second validation.
         Err(PinError::PinMismatch) if rules.enforcement == Enforcement::ReportOnly => {
             verdict.notes |= notes::REPORT_ONLY_MISMATCH;
-            match rules.trust {
-                TrustMode::PinsOnly => Ok(()),
-                TrustMode::CaAndPins => validate(snapshot, &parsed, chain, host, None, verdict),
-            }
+            Ok(())
         }
         other => other,
     }
