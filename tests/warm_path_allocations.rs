@@ -2,11 +2,14 @@
 //! generation) allocates nothing, and computing a pin hashes the key in place. Counted with a
 //! global allocator that counts this thread's allocations while a flag is up.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::c_char;
 
 use certpin::*;
+use common::{Store, cstring, pin_bytes_of, pin_of, testdata};
 
 struct CountingAllocator;
 
@@ -65,40 +68,22 @@ fn allocations_in(f: impl FnOnce()) -> usize {
 /// 2027-01-01, inside the samples' validity window.
 const AT: u64 = 1_798_761_600;
 
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/testdata/{name}.der", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
-fn pin_of(der: &[u8]) -> CString {
-    let mut out = [0 as c_char; CERTPIN_PIN_BUFFER_LEN];
-    // SAFETY: a valid slice and a buffer of the documented size.
-    let code = unsafe { pin_spki_sha256(der.as_ptr(), der.len(), out.as_mut_ptr(), out.len()) };
-    assert_eq!(code, PIN_OK);
-    // SAFETY: pin_spki_sha256 wrote a NUL-terminated string.
-    unsafe { CStr::from_ptr(out.as_ptr()) }.to_owned()
-}
-
 #[test]
 fn a_warm_verification_allocates_nothing_and_a_cold_one_is_counted() {
     for prefix in ["", "ec-"] {
-        let root = sample(&format!("{prefix}root-ca"));
-        let intermediate = sample(&format!("{prefix}intermediate-ca"));
-        let leaf = sample(&format!("{prefix}leaf"));
-        let host = CString::new("api.example.com").unwrap();
-        let chain = [
-            pin_bytes { data: leaf.as_ptr(), len: leaf.len() },
-            pin_bytes { data: intermediate.as_ptr(), len: intermediate.len() },
-        ];
-        let store = pin_store_new();
-        // SAFETY: a live store, valid buffers and NUL-terminated strings throughout.
-        unsafe {
-            assert_eq!(pin_store_add_trust_anchor(store, root.as_ptr(), root.len()), PIN_OK);
-            let pin = pin_of(&intermediate);
-            assert_eq!(pin_store_add(store, host.as_ptr(), pin.as_ptr()), PIN_OK);
-        }
+        let der = |name: &str| testdata(&format!("{prefix}{name}.der"));
+        let (root, intermediate, leaf) = (der("root-ca"), der("intermediate-ca"), der("leaf"));
+        let store = Store::with_anchors(&[&root]);
+        store.pin("api.example.com", &pin_of(&intermediate));
+        // The arguments are made once, outside the counted calls.
+        let host = cstring("api.example.com");
+        let chain = pin_bytes_of(&[&leaf, &intermediate]);
         let verify = || {
-            // SAFETY: as above.
-            unsafe { pin_verify_chain_at(store, chain.as_ptr(), chain.len(), host.as_ptr(), AT) }
+            // SAFETY: a live store, `chain.len()` entries pointing at live certificates, a
+            // NUL-terminated host.
+            unsafe {
+                pin_verify_chain_at(store.ptr(), chain.as_ptr(), chain.len(), host.as_ptr(), AT)
+            }
         };
 
         // The first verification is cold: it parses and checks, and the counter sees it.
@@ -116,15 +101,12 @@ fn a_warm_verification_allocates_nothing_and_a_cold_one_is_counted() {
         });
         assert!(results.iter().all(|&r| r == PIN_OK), "{prefix}chain");
         assert_eq!(warm, 0, "{prefix}chain: 100 warm verifications allocated {warm} times");
-
-        // SAFETY: made above, freed once.
-        unsafe { pin_store_free(store) };
     }
 }
 
 #[test]
 fn a_pin_is_computed_without_copying_the_key() {
-    let leaf = sample("leaf");
+    let leaf = testdata("leaf.der");
     let mut out = [0 as c_char; CERTPIN_PIN_BUFFER_LEN];
     let mut code = PIN_ERR_INTERNAL;
     let allocations = allocations_in(|| {

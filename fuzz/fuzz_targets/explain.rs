@@ -18,7 +18,7 @@ use std::ffi::c_void;
 use certpin::*;
 use certpin_fuzz::abi::{
     Chain, OutBuf, Store, array_text, blank_verdict, c_ptr, c_string, check_explanation,
-    check_report, check_verdict, checked, expect_one_of,
+    check_report, check_verdict, checked, expect_one_of, explain_at,
 };
 use certpin_fuzz::cases::ExplainCase;
 use certpin_fuzz::samples::{BACKUP_PINS, sample, sample_der, sample_pin};
@@ -121,17 +121,7 @@ fuzz_target!(|data: &[u8]| {
     let same_text = (!with_reports).then_some(text.as_str());
     for len in [0, 1, usize::from(case.small), 4096] {
         let mut buf = OutBuf::new(len);
-        let code = unsafe {
-            pin_verify_chain_explain_at(
-                store.ptr(),
-                chain.ptr(),
-                chain.len(),
-                c_ptr(&host),
-                time,
-                buf.ptr(),
-                len,
-            )
-        };
+        let code = explain_at(&store, &chain, &host, time, &mut buf);
         assert_eq!(code, verdict, "explain_at (len {len}) and verify_chain_detailed disagree");
         check_explanation(&buf, code, same_text);
     }

@@ -10,7 +10,7 @@
 
 use certpin::*;
 use certpin_fuzz::abi::{
-    Chain, OutBuf, Store, c_ptr, c_string, check_explanation, checked, expect_one_of,
+    Chain, OutBuf, Store, c_ptr, c_string, check_explanation, checked, expect_one_of, explain_at,
 };
 use certpin_fuzz::cases::AnchorCase;
 use certpin_fuzz::samples::{BACKUP_PINS, IN_2030, sample, sample_der};
@@ -97,18 +97,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The explanation of the verdict (on a mismatch: the rejected path and its anchor's name).
     let mut buf = OutBuf::new(4096);
-    // SAFETY: as above, and a 4096-byte buffer.
-    let code = unsafe {
-        pin_verify_chain_explain_at(
-            store.ptr(),
-            chain.ptr(),
-            chain.len(),
-            c_ptr(&host),
-            time,
-            buf.ptr(),
-            buf.len(),
-        )
-    };
+    let code = explain_at(&store, &chain, &host, time, &mut buf);
     assert_eq!(code, pinned, "explain_at and verify_chain_at disagree");
     check_explanation(&buf, code, None);
 });

@@ -5,9 +5,11 @@
 use std::ffi::{c_char, c_void};
 
 use certpin::{
-    PIN_ERR_BUFFER_TOO_SMALL, PIN_ERR_INTERNAL, PIN_ERR_IO, PIN_OK, pin_bytes, pin_result,
+    PIN_ERR_BAD_CONFIG, PIN_ERR_BAD_HOST, PIN_ERR_BAD_PIN, PIN_ERR_BUFFER_TOO_SMALL,
+    PIN_ERR_INTERNAL, PIN_ERR_INVALID_ARGUMENT, PIN_ERR_IO, PIN_OK, pin_bytes, pin_result,
     pin_result_description, pin_result_name, pin_store, pin_store_export_policy, pin_store_free,
     pin_store_new, pin_store_policy_generation, pin_store_policy_version, pin_verdict,
+    pin_verify_chain_explain_at,
 };
 
 /// Fails the run if `result` is `PIN_ERR_INTERNAL` (the library caught a panic: a bug the
@@ -26,6 +28,12 @@ pub fn expect_one_of(result: pin_result, allowed: &[pin_result], call: &str) -> 
     assert!(allowed.contains(&result), "{call} returned {}, not one of {allowed:?}", name(result));
     result
 }
+
+/// What `pin_store_add` and `pin_store_set_domain` may return for NUL-terminated arguments:
+/// `PIN_ERR_INVALID_ARGUMENT` past a limit, `PIN_ERR_BAD_CONFIG` for a set the rules refuse
+/// (or a pin under an excluded pattern).
+pub const PIN_SET_RESULTS: &[pin_result] =
+    &[PIN_OK, PIN_ERR_INVALID_ARGUMENT, PIN_ERR_BAD_HOST, PIN_ERR_BAD_PIN, PIN_ERR_BAD_CONFIG];
 
 /// The name of a result code.
 pub fn name(result: pin_result) -> String {
@@ -207,6 +215,30 @@ impl Chain {
     /// Whether the chain has no certificate.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// `pin_verify_chain_explain_at` of `chain` for the C string `host` at `time`, into `buf`.
+pub fn explain_at(
+    store: &Store,
+    chain: &Chain,
+    host: &[u8],
+    time: u64,
+    buf: &mut OutBuf,
+) -> pin_result {
+    // SAFETY: a live store, `chain.len()` entries pointing at live certificates, a C string
+    // the caller made NUL-terminated (or bounded, see `unterminated`), `buf.len()` writable
+    // bytes.
+    unsafe {
+        pin_verify_chain_explain_at(
+            store.ptr(),
+            chain.ptr(),
+            chain.len(),
+            c_ptr(host),
+            time,
+            buf.ptr(),
+            buf.len(),
+        )
     }
 }
 
