@@ -209,27 +209,33 @@ pub fn parse_document(json: &[u8]) -> Result<LoadedPolicy, DocumentError> {
     Ok(LoadedPolicy { policy, version: document.version, expires_at })
 }
 
-fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, DocumentError> {
+/// The pattern of the entry under `key` for `name`, with `include_subdomains` applied (an
+/// exact DNS name becomes `**.name`). An unreadable name is an error at `key`; subdomains of
+/// an IP address or of a wildcard, an error at `key.include_subdomains`.
+pub fn entry_pattern(
+    key: &str,
+    name: &str,
+    include_subdomains: bool,
+) -> Result<HostPattern, DocumentError> {
     let pattern = HostPattern::parse(name)
         .map_err(|_| refuse(key, "not a valid host, IP address, *.name or **.name pattern"))?;
-    let pattern = match (entry.include_subdomains, pattern) {
-        (false, pattern) => pattern,
+    match (include_subdomains, pattern) {
+        (false, pattern) => Ok(pattern),
         (true, HostPattern::Exact(host)) => match host.dns() {
-            Some(dns) => HostPattern::AnyDepth(dns.to_owned()),
+            Some(dns) => Ok(HostPattern::AnyDepth(dns.to_owned())),
             None => {
-                return Err(refuse(
-                    format!("{key}.include_subdomains"),
-                    "an IP address has no subdomains",
-                ));
+                Err(refuse(format!("{key}.include_subdomains"), "an IP address has no subdomains"))
             }
         },
-        (true, _) => {
-            return Err(refuse(
-                format!("{key}.include_subdomains"),
-                "a wildcard pattern already covers subdomains",
-            ));
-        }
-    };
+        (true, _) => Err(refuse(
+            format!("{key}.include_subdomains"),
+            "a wildcard pattern already covers subdomains",
+        )),
+    }
+}
+
+fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, DocumentError> {
+    let pattern = entry_pattern(key, name, entry.include_subdomains)?;
     let mut pins: Vec<Pin> = Vec::with_capacity(entry.pins.len());
     let mut seen = std::collections::HashSet::with_capacity(entry.pins.len());
     for (index, text) in entry.pins.iter().enumerate() {

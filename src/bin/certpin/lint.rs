@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use certpin::document::{Document, DomainEntry, format_time, parse_document, parse_time};
+use certpin::document::{
+    Document, DomainEntry, entry_pattern, format_time, parse_document, parse_time,
+};
 use certpin::host::{HostName, HostPattern, parent};
 use certpin::pin::Pin;
 use certpin::policy::{PinRules, PinSet, Policy};
@@ -295,16 +297,14 @@ impl Linter<'_> {
 
     /// The pattern an entry stands for (`include_subdomains` applied), if it reads.
     fn pattern(&mut self, key: &str, name: &str, entry: &DomainEntry) -> Option<HostPattern> {
-        let Ok(pattern) = HostPattern::parse(name) else {
-            let message = "not a valid host, IP address, *.name or **.name pattern".to_owned();
-            self.add(Severity::Error, "bad-pattern", key, message);
-            return None;
-        };
-        match (entry.include_subdomains, pattern) {
-            (false, pattern) => Some(pattern),
-            (true, HostPattern::Exact(host)) => host.dns().map(|d| HostPattern::AnyDepth(d.into())),
-            // parse_document names this problem.
-            (true, _) => None,
+        match entry_pattern(key, name, entry.include_subdomains) {
+            Ok(pattern) => Some(pattern),
+            Err(error) if error.key == key => {
+                self.add(Severity::Error, "bad-pattern", key, error.problem);
+                None
+            }
+            // An error with `include_subdomains`: parse_document names it.
+            Err(_) => None,
         }
     }
 
