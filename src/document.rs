@@ -60,6 +60,23 @@ fn refuse(key: impl Into<String>, problem: impl Into<String>) -> DocumentError {
     DocumentError { key: key.into(), problem: problem.into() }
 }
 
+/// The keys a document may have at the top level (the fields of [`Document`]).
+pub const DOCUMENT_KEYS: &[&str] =
+    &["certpin_policy", "version", "expires", "unpinned_hosts", "domains"];
+
+/// The keys a domain entry may have (the fields of [`DomainEntry`]).
+pub const DOMAIN_ENTRY_KEYS: &[&str] = &[
+    "pins",
+    "include_subdomains",
+    "mode",
+    "trust",
+    "expires",
+    "warn_after",
+    "exclude",
+    "tofu",
+    "single_pin",
+];
+
 /// The document as JSON has it.
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -351,6 +368,40 @@ fn domain_entry(set: &PinSet) -> DomainEntry {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_key_lists_are_the_fields() {
+        let keys = |value: serde_json::Value| -> Vec<String> {
+            value.as_object().unwrap().keys().cloned().collect()
+        };
+        let entry = DomainEntry {
+            pins: vec!["p".into()],
+            include_subdomains: true,
+            mode: Some("m".into()),
+            trust: Some("t".into()),
+            expires: Some("e".into()),
+            warn_after: Some("w".into()),
+            exclude: true,
+            tofu: true,
+            single_pin: true,
+        };
+        let mut entry_keys = keys(serde_json::to_value(&entry).unwrap());
+        let mut expected: Vec<String> = DOMAIN_ENTRY_KEYS.iter().map(|k| k.to_string()).collect();
+        entry_keys.sort();
+        expected.sort();
+        assert_eq!(entry_keys, expected);
+
+        let document = Document {
+            expires: Some("e".into()),
+            unpinned_hosts: Some("u".into()),
+            ..Document::default()
+        };
+        let mut document_keys = keys(serde_json::to_value(&document).unwrap());
+        let mut expected: Vec<String> = DOCUMENT_KEYS.iter().map(|k| k.to_string()).collect();
+        document_keys.sort();
+        expected.sort();
+        assert_eq!(document_keys, expected);
+    }
+
     use super::*;
     use crate::host::HostName;
 

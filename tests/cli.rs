@@ -286,6 +286,22 @@ fn lint_passes_a_clean_document_and_warnings_alone() {
     assert_eq!(report["findings"][0]["check"], "expiring");
 }
 
+#[test]
+fn lint_passes_what_a_store_exports_for_a_single_added_pin() {
+    // pin_store_add makes a one-pin set; its export marks it `single_pin` so that it loads
+    // back, and lint must accept the key and the waived backup rule as the library does.
+    let store = PinStore::new();
+    store.add_pin("api.example.com", &openssl_pins()["intermediate-ca"]).unwrap();
+    let exported = store.export_policy();
+    assert!(exported.contains("single_pin"), "{exported}");
+    let dir = scratch("lint-single-pin");
+    let file = dir.join("exported.json");
+    std::fs::write(&file, exported).unwrap();
+    let report = certpin_json(&["lint", path_str(&file), "--at", AT], 0);
+    assert_eq!(report["errors"], 0, "{report:#}");
+    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report:#}");
+}
+
 /// A leaf whose issuer is named exactly as webpki-roots' ISRG Root X1 (C=US, O=Internet
 /// Security Research Group, CN=ISRG Root X1, all PrintableString), by a made-up key.
 fn leaf_under_isrg_root_x1_name() -> Vec<u8> {

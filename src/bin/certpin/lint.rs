@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use certpin::document::{
-    Document, DomainEntry, entry_pattern, format_time, parse_document, parse_time,
+    DOCUMENT_KEYS, DOMAIN_ENTRY_KEYS, Document, DomainEntry, entry_pattern, format_time,
+    parse_document, parse_time,
 };
 use certpin::host::{HostName, HostPattern, parent};
 use certpin::pin::Pin;
@@ -22,12 +23,6 @@ use crate::output::{Failure, Status, print_json, read_file};
 const WARN_DAYS: u64 = 30;
 /// Seconds in a day.
 const DAY: u64 = 24 * 60 * 60;
-
-/// The keys a document may have at the top level, and in a domain entry (as `Document` and
-/// `DomainEntry` declare them).
-const TOP_KEYS: &[&str] = &["certpin_policy", "version", "expires", "unpinned_hosts", "domains"];
-const ENTRY_KEYS: &[&str] =
-    &["pins", "include_subdomains", "mode", "trust", "expires", "warn_after", "exclude", "tofu"];
 
 /// `certpin lint FILE [--chain CHAIN.pem] [--anchor ROOT.pem]... [--at UNIX]`
 #[derive(clap::Args)]
@@ -161,11 +156,11 @@ impl Linter<'_> {
     /// Reports and removes unknown keys, so that the rest can still be read and checked.
     fn set_aside_unknown_keys(&mut self, value: &mut Value) {
         let Some(top) = value.as_object_mut() else { return };
-        self.unknown_keys(top, TOP_KEYS, "");
+        self.unknown_keys(top, DOCUMENT_KEYS, "");
         if let Some(Value::Object(domains)) = top.get_mut("domains") {
             for (name, entry) in domains.iter_mut() {
                 if let Value::Object(entry) = entry {
-                    self.unknown_keys(entry, ENTRY_KEYS, &format!("domains.{name:?}."));
+                    self.unknown_keys(entry, DOMAIN_ENTRY_KEYS, &format!("domains.{name:?}."));
                 }
             }
         }
@@ -232,7 +227,7 @@ impl Linter<'_> {
         let pins_key = format!("{key}.pins");
         let enforced =
             !entry.exclude && !entry.tofu && entry.mode.as_deref() != Some("report_only");
-        if enforced && entry.pins.len() < 2 {
+        if enforced && !entry.single_pin && entry.pins.len() < 2 {
             let message = format!(
                 "an enforced pin set needs at least two pins, the current key and a backup not \
                  on the current chain; it has {}",
