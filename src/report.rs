@@ -81,14 +81,20 @@ pub fn build_report(
 
 /// A DER certificate as PEM text.
 pub fn pem(der: &[u8]) -> String {
+    pem_block("CERTIFICATE", der)
+}
+
+/// A PEM block: `label` and the base64 of `der` in 64-column lines.
+pub fn pem_block(label: &str, der: &[u8]) -> String {
     let body = STANDARD.encode(der);
-    let mut text = String::with_capacity(body.len() + body.len() / 64 + 60);
-    text.push_str("-----BEGIN CERTIFICATE-----\n");
+    let mut text = String::with_capacity(body.len() + body.len() / 64 + 2 * label.len() + 32);
+    text.push_str(&format!("-----BEGIN {label}-----\n"));
     for line in body.as_bytes().chunks(64) {
+        // base64 is ASCII, so every chunk is UTF-8.
         text.push_str(std::str::from_utf8(line).unwrap_or_default());
         text.push('\n');
     }
-    text.push_str("-----END CERTIFICATE-----\n");
+    text.push_str(&format!("-----END {label}-----\n"));
     text
 }
 

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use certpin::document::{format_time, parse_document};
+use certpin::report::pem_block;
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use rustls_pki_types::PrivatePkcs8KeyDer;
@@ -66,7 +67,7 @@ pub fn keygen(args: &KeygenArgs, json: bool) -> Result<Status, Failure> {
         .map_err(|_| Failure("the system random number generator failed".into()))?;
     let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("ring reads its own key");
     let public_key = STANDARD.encode(pair.public_key().as_ref());
-    write_private_key(&args.out, &pem("PRIVATE KEY", pkcs8.as_ref()))?;
+    write_private_key(&args.out, &pem_block("PRIVATE KEY", pkcs8.as_ref()))?;
     let report = KeygenReport { private_key_file: args.out.display().to_string(), public_key };
     if json {
         print_json(&report);
@@ -94,17 +95,6 @@ fn write_private_key(path: &Path, text: &str) -> Result<(), Failure> {
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(|error| Failure::file(path, error))
-}
-
-/// A PEM block: `label` and the base64 of `der` in 64-column lines.
-fn pem(label: &str, der: &[u8]) -> String {
-    let body = STANDARD.encode(der);
-    let mut text = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        text.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        text.push('\n');
-    }
-    text + &format!("-----END {label}-----\n")
 }
 
 /// Runs `certpin sign`.
