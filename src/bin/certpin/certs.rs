@@ -10,6 +10,7 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
+use x509_parser::asn1_rs::Any;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::output::{Failure, Status, as_text, print_json, read_file};
@@ -72,12 +73,12 @@ impl CertificateInfo {
     }
 }
 
-/// Parses a certificate that [`read_certificates`] has already accepted.
-/// The pin of a certificate [`read_certificates`] accepted: certpin's one definition of it.
+/// The pin of a certificate [`first_unreadable`] accepted: certpin's one definition of it.
 fn certificate_pin(der: &[u8]) -> Pin {
     Pin::of_certificate(der).expect("read_certificates accepts only certificates with a pin")
 }
 
+/// Parses a certificate that [`first_unreadable`] has accepted.
 fn parse(der: &[u8]) -> X509Certificate<'_> {
     X509Certificate::from_der(der).expect("certificates are checked when read").1
 }
@@ -97,15 +98,22 @@ pub fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, Failure> {
     if ders.is_empty() {
         return Err(Failure::file(path, "no CERTIFICATE block in this PEM file"));
     }
-    for (index, der) in ders.iter().enumerate() {
-        if Pin::of_certificate(der).is_err() || X509Certificate::from_der(der).is_err() {
-            return Err(Failure::file(
-                path,
-                format!("certificate [{index}] is not a DER X.509 certificate"),
-            ));
-        }
+    if let Some(index) = first_unreadable(&ders) {
+        return Err(Failure::file(
+            path,
+            format!("certificate [{index}] is not a DER X.509 certificate"),
+        ));
     }
     Ok(ders)
+}
+
+/// The index of the first certificate in `ders` that the tool cannot describe (webpki gives
+/// it no pin, or x509-parser cannot read it), if any: what [`read_certificates`] refuses in a
+/// file, and what `probe` refuses from a server.
+pub fn first_unreadable(ders: &[Vec<u8>]) -> Option<usize> {
+    ders.iter().position(|der| {
+        Pin::of_certificate(der).is_err() || X509Certificate::from_der(der).is_err()
+    })
 }
 
 /// Where a key stands on a chain.
@@ -200,13 +208,9 @@ pub fn chain_keys(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<Chai
     keys
 }
 
-/// The contents of a DER SEQUENCE (its tag and length dropped).
+/// The contents of a DER element (its tag and length dropped).
 fn sequence_contents(der: &[u8]) -> &[u8] {
-    let header = match der.get(1) {
-        Some(&len) if len & 0x80 != 0 => 2 + usize::from(len & 0x7f),
-        _ => 2,
-    };
-    der.get(header..).unwrap_or_default()
+    Any::from_der(der).map_or(&[], |(_, element)| element.data)
 }
 
 /// One certificate of one file, for `pin --json`.
@@ -242,4 +246,27 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
         item.certificate.print("  ");
     }
     Ok(Status::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_with_one_bad_certificate_names_it() {
+        let leaf =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/leaf.der")).unwrap();
+        let truncated = leaf[..leaf.len() / 2].to_vec();
+        assert_eq!(first_unreadable(std::slice::from_ref(&leaf)), None);
+        assert_eq!(first_unreadable(&[leaf.clone(), truncated, leaf]), Some(1));
+    }
+
+    #[test]
+    fn sequence_contents_drops_short_and_long_headers() {
+        assert_eq!(sequence_contents(&[0x30, 0x02, 0x05, 0x00]), [0x05, 0x00]);
+        let mut long = vec![0x30, 0x81, 0x80];
+        long.extend([7u8; 0x80]);
+        assert_eq!(sequence_contents(&long), [7u8; 0x80]);
+        assert_eq!(sequence_contents(&[0x30]), [0u8; 0]);
+    }
 }

@@ -15,7 +15,7 @@ use rustls::{SignatureScheme, crypto::ring::default_provider};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
 
-use crate::certs::{CertificateInfo, ChainKey, Role, chain_keys};
+use crate::certs::{CertificateInfo, ChainKey, Role, chain_keys, first_unreadable};
 use crate::check::{Trust, VerdictReport};
 use crate::output::{Failure, Status, print_json};
 
@@ -125,6 +125,13 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
     .collect();
     let handshake = handshake(&host, &addresses)
         .map_err(|problem| Failure(format!("{}: {problem}", args.target)))?;
+    // The chain is the server's: anything in it may be malformed.
+    if let Some(index) = first_unreadable(&handshake.chain) {
+        return Err(Failure(format!(
+            "{}: the server sent certificate [{index}], which is not a DER X.509 certificate",
+            args.target
+        )));
+    }
     let pins = chain_keys(&handshake.chain, &anchors);
     let report = ProbeReport {
         host: host.to_string(),
