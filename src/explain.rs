@@ -103,28 +103,10 @@ fn write_pin_set(out: &mut String, set: &PinSet) -> std::fmt::Result {
 fn write_notes(out: &mut String, verdict: &Verdict) -> std::fmt::Result {
     let expiry = verdict.pin_set.as_ref().and_then(|set| set.rules.expires_at).map(format_time);
     let expiry = expiry.as_deref().unwrap_or("?");
-    let lines: [(u32, &str); 5] = [
-        (notes::PINS_EXPIRED, "warning: the pin set expired; pins were NOT enforced (fail open)"),
-        (
-            notes::PINS_EXPIRING,
-            "warning: the pin set is past its warning date; ship new pins before it expires",
-        ),
-        (
-            notes::REPORT_ONLY_MISMATCH,
-            "warning: no pinned key on the chain; accepted because the pin set is report-only",
-        ),
-        (
-            notes::TOFU_FIRST_USE,
-            "trust on first use: no pin yet; compare the leaf's pin and fingerprint out of band, then remember the pin",
-        ),
-        (notes::REPORTED, "a failure report was delivered to the report callback"),
-    ];
-    for (bit, line) in lines {
-        if verdict.notes & bit != 0 {
-            writeln!(out, "  {line}")?;
-            if bit == notes::PINS_EXPIRED || bit == notes::PINS_EXPIRING {
-                writeln!(out, "    (expiry: {expiry})")?;
-            }
+    for note in notes::ALL.iter().filter(|note| verdict.notes & note.bit != 0) {
+        writeln!(out, "  {}", note.line)?;
+        if note.shows_expiry {
+            writeln!(out, "    (expiry: {expiry})")?;
         }
     }
     Ok(())

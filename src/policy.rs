@@ -53,6 +53,25 @@ pub struct PinRules {
     pub tofu: bool,
 }
 
+impl PinRules {
+    /// Whether the pins have expired at `time` (no longer enforced).
+    pub fn expired_at(&self, time: u64) -> bool {
+        self.expires_at.is_some_and(|expires| time >= expires)
+    }
+
+    /// Whether a verdict at `time` warns that the pins are about to expire.
+    pub fn warns_at(&self, time: u64) -> bool {
+        self.warn_after.is_some_and(|warn| time >= warn)
+    }
+
+    /// The last second, from `time` on, before [`PinRules::expired_at`] or
+    /// [`PinRules::warns_at`] next changes (`u64::MAX` when neither will).
+    pub fn unchanged_until(&self, time: u64) -> u64 {
+        let next = |date: Option<u64>| date.filter(|d| *d > time).map_or(u64::MAX, |d| d - 1);
+        next(self.warn_after).min(next(self.expires_at))
+    }
+}
+
 /// The pins given for one host pattern, and how they apply. Any one of the pins on a
 /// validated path is enough, which is how backup pins work.
 #[derive(Clone, Debug, PartialEq, Eq)]

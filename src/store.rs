@@ -72,10 +72,10 @@ impl Snapshot {
 /// The times a trusted verdict's notes stay the same: until the pin set's next warning or
 /// expiry date (a verdict before them carries no warning; one after them would).
 fn policy_window(verdict: &Verdict) -> Window {
-    let time = verdict.unix_time;
-    let rules = verdict.pin_set.as_ref().map(|set| set.rules);
-    let next = |date: Option<u64>| date.filter(|d| *d > time).map_or(u64::MAX, |d| d - 1);
-    let until = rules.map_or(u64::MAX, |r| next(r.warn_after).min(next(r.expires_at)));
+    let until = verdict
+        .pin_set
+        .as_ref()
+        .map_or(u64::MAX, |set| set.rules.unchanged_until(verdict.unix_time));
     Window { from: 0, until }
 }
 

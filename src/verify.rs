@@ -52,6 +52,52 @@ pub mod notes {
         PIN_VERDICT_REPORT_ONLY_MISMATCH as REPORT_ONLY_MISMATCH, PIN_VERDICT_REPORTED as REPORTED,
         PIN_VERDICT_TOFU_FIRST_USE as TOFU_FIRST_USE,
     };
+
+    /// One note bit as people and programs read it.
+    pub struct Note {
+        /// The bit.
+        pub bit: u32,
+        /// Its name in the tool's JSON.
+        pub name: &'static str,
+        /// The line an explanation gives it.
+        pub line: &'static str,
+        /// Whether the explanation follows the line with the pin set's expiry date.
+        pub shows_expiry: bool,
+    }
+
+    /// Every note bit, in the order explanations list them.
+    pub static ALL: [Note; 5] = [
+        Note {
+            bit: PINS_EXPIRED,
+            name: "pins_expired",
+            line: "warning: the pin set expired; pins were NOT enforced (fail open)",
+            shows_expiry: true,
+        },
+        Note {
+            bit: PINS_EXPIRING,
+            name: "pins_expiring",
+            line: "warning: the pin set is past its warning date; ship new pins before it expires",
+            shows_expiry: true,
+        },
+        Note {
+            bit: REPORT_ONLY_MISMATCH,
+            name: "report_only_mismatch",
+            line: "warning: no pinned key on the chain; accepted because the pin set is report-only",
+            shows_expiry: false,
+        },
+        Note {
+            bit: TOFU_FIRST_USE,
+            name: "tofu_first_use",
+            line: "trust on first use: no pin yet; compare the leaf's pin and fingerprint out of band, then remember the pin",
+            shows_expiry: false,
+        },
+        Note {
+            bit: REPORTED,
+            name: "reported",
+            line: "a failure report was delivered to the report callback",
+            shows_expiry: false,
+        },
+    ];
 }
 
 /// Verdict flag: the pins did not match, but the pin set is report-only, so the verdict is
@@ -190,11 +236,11 @@ fn decide(
         verdict.notes |= notes::TOFU_FIRST_USE;
         return Err(PinError::NotPinned);
     }
-    if rules.expires_at.is_some_and(|expires| time >= expires) {
+    if rules.expired_at(time) {
         verdict.notes |= notes::PINS_EXPIRED;
         return validate(snapshot, &parsed, chain, host, None, verdict);
     }
-    if rules.warn_after.is_some_and(|warn| time >= warn) {
+    if rules.warns_at(time) {
         verdict.notes |= notes::PINS_EXPIRING;
     }
     let pinned = match rules.trust {

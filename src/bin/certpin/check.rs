@@ -125,17 +125,7 @@ impl VerdictReport {
 
 /// The names of the verdict's note bits.
 fn note_names(verdict: &Verdict) -> Vec<&'static str> {
-    [
-        (notes::PINS_EXPIRED, "pins_expired"),
-        (notes::PINS_EXPIRING, "pins_expiring"),
-        (notes::REPORT_ONLY_MISMATCH, "report_only_mismatch"),
-        (notes::TOFU_FIRST_USE, "tofu_first_use"),
-        (notes::REPORTED, "reported"),
-    ]
-    .into_iter()
-    .filter(|(bit, _)| verdict.notes & bit != 0)
-    .map(|(_, name)| name)
-    .collect()
+    notes::ALL.iter().filter(|note| verdict.notes & note.bit != 0).map(|note| note.name).collect()
 }
 
 /// Runs `certpin check`.
