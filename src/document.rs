@@ -6,6 +6,7 @@
 //!   "certpin_policy": 1,
 //!   "version": 3,
 //!   "unpinned_hosts": "allow",
+//!   "validation_profile": "strict",
 //!   "domains": {
 //!     "api.example.com": {
 //!       "pins": ["sha256/...current...", "sha256/...backup..."],
@@ -34,7 +35,9 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use crate::host::HostPattern;
 use crate::limits::{CERTPIN_MAX_POLICY_LEN, CERTPIN_MAX_TIME};
 use crate::pin::Pin;
-use crate::policy::{Enforcement, PinRules, PinSet, Policy, TrustMode, UnpinnedHosts};
+use crate::policy::{
+    Enforcement, PinRules, PinSet, Policy, TrustMode, UnpinnedHosts, ValidationProfile,
+};
 
 /// The only document format this library reads and writes.
 pub const CERTPIN_POLICY_FORMAT: u32 = 1;
@@ -62,7 +65,7 @@ fn refuse(key: impl Into<String>, problem: impl Into<String>) -> DocumentError {
 
 /// The keys a document may have at the top level (the fields of [`Document`]).
 pub const DOCUMENT_KEYS: &[&str] =
-    &["certpin_policy", "version", "expires", "unpinned_hosts", "domains"];
+    &["certpin_policy", "version", "expires", "unpinned_hosts", "validation_profile", "domains"];
 
 /// The keys a domain entry may have (the fields of [`DomainEntry`]).
 pub const DOMAIN_ENTRY_KEYS: &[&str] = &[
@@ -92,6 +95,10 @@ pub struct Document {
     /// `"allow"` (plain validation) or `"refuse"` (`PIN_ERR_NOT_PINNED`) for hosts no domain covers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unpinned_hosts: Option<String>,
+    /// `"webpki"` (the default) or `"strict"`: the X.509 rules paths must follow. Exported
+    /// only when strict, so a default policy's document is as it was before the key existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_profile: Option<String>,
     /// Host pattern → its entry. A key given twice refuses the document.
     #[serde(default, deserialize_with = "unique_keys")]
     pub domains: BTreeMap<String, DomainEntry>,
@@ -207,6 +214,11 @@ pub fn parse_document(json: &[u8]) -> Result<LoadedPolicy, DocumentError> {
         None | Some("allow") => UnpinnedHosts::Allow,
         Some("refuse") => UnpinnedHosts::Refuse,
         Some(_) => return Err(refuse("unpinned_hosts", "must be \"allow\" or \"refuse\"")),
+    };
+    policy.validation_profile = match document.validation_profile.as_deref() {
+        None | Some("webpki") => ValidationProfile::WebPki,
+        Some("strict") => ValidationProfile::Strict,
+        Some(_) => return Err(refuse("validation_profile", "must be \"webpki\" or \"strict\"")),
     };
     let expires_at =
         document.expires.as_deref().map(|text| parse_time("expires", text)).transpose()?;
@@ -347,6 +359,8 @@ pub fn policy_document(policy: &Policy, version: u64, expires_at: Option<u64>) -
             }
             .to_owned(),
         ),
+        validation_profile: (policy.validation_profile == ValidationProfile::Strict)
+            .then(|| "strict".to_owned()),
         domains,
     }
 }
@@ -393,6 +407,7 @@ mod tests {
         let document = Document {
             expires: Some("e".into()),
             unpinned_hosts: Some("u".into()),
+            validation_profile: Some("v".into()),
             ..Document::default()
         };
         let mut document_keys = keys(serde_json::to_value(&document).unwrap());

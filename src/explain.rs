@@ -59,6 +59,9 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
             }
         }
     }
+    if let Some(failure) = &verdict.strict_failure {
+        writeln!(out, "  strict profile: {failure}")?;
+    }
     if let Some(path) = &verdict.rejected_path {
         writeln!(out, "  valid path with no pinned key (leaf first, trust anchor last):")?;
         for pin in &path.pins {

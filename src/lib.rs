@@ -20,6 +20,7 @@ pub mod result;
 pub mod rustls_verifier;
 pub mod sharded_map;
 pub mod store;
+pub mod strict;
 pub mod update;
 pub mod verify;
 

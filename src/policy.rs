@@ -136,6 +136,17 @@ pub enum UnpinnedHosts {
     Refuse,
 }
 
+/// The X.509 rules a chain's paths must follow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ValidationProfile {
+    /// rustls-webpki's Web PKI rules alone (the default).
+    #[default]
+    WebPki,
+    /// Web PKI, and every candidate path also passes the checks of [`crate::strict`] (RFC 5280
+    /// and CA/Browser Forum rules that webpki leaves out).
+    Strict,
+}
+
 /// The maps: sharded, so that the copy each change makes shares all but one shard.
 type Map<K, V> = ShardedMap<K, V>;
 
@@ -148,6 +159,8 @@ pub struct Policy {
     pin_count: usize,
     /// What happens to hosts no pattern covers.
     pub unpinned_hosts: UnpinnedHosts,
+    /// The X.509 rules paths must follow.
+    pub validation_profile: ValidationProfile,
 }
 
 impl Policy {

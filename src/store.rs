@@ -17,7 +17,7 @@ use crate::host::HostPattern;
 use crate::limits::CERTPIN_MAX_ANCHORS;
 use crate::persist::write_atomically;
 use crate::pin::Pin;
-use crate::policy::{PinRules, PinSet, Policy, UnpinnedHosts};
+use crate::policy::{PinRules, PinSet, Policy, UnpinnedHosts, ValidationProfile};
 use crate::report::{ReportLog, build_report};
 use crate::result::PinError;
 use crate::update::{UpdateError, UpdateKey, check_freshness, open_update};
@@ -223,7 +223,17 @@ impl PinStore {
         })
     }
 
-    /// Replaces the policy (every domain and the unpinned-host rule; not the trust anchors)
+    /// Sets the X.509 rules every path must follow (a new policy generation when it changes).
+    pub fn set_validation_profile(&self, profile: ValidationProfile) -> Result<(), PinError> {
+        self.update(|snapshot| {
+            let changed = snapshot.policy.validation_profile != profile;
+            snapshot.policy.validation_profile = profile;
+            Ok(changed.into())
+        })
+    }
+
+    /// Replaces the policy (every domain, the unpinned-host rule and the validation profile; not
+    /// the trust anchors)
     /// with a JSON policy document. A document with any problem is refused whole and the store
     /// keeps its policy.
     pub fn load_policy(&self, json: &[u8]) -> Result<(), DocumentError> {

@@ -15,6 +15,7 @@ use crate::pin::Pin;
 use crate::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
 use crate::result::PinError;
 use crate::store::Snapshot;
+use crate::strict::{PathCheck, StrictFailure};
 
 /// The signature algorithms accepted on a path: those rustls accepts for TLS, via *ring*.
 static SIGNATURE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
@@ -126,6 +127,8 @@ pub struct Verdict {
     pub matched_pin: Option<Pin>,
     /// On a pin mismatch: the first valid path that was rejected.
     pub rejected_path: Option<RejectedPath>,
+    /// Under the strict profile, when no path was left: the first check a path failed.
+    pub strict_failure: Option<StrictFailure>,
     /// [`notes`] bits.
     pub notes: u32,
     /// The time the chain was checked at, in seconds since the Unix epoch.
@@ -142,6 +145,7 @@ impl Verdict {
             pin_set: None,
             matched_pin: None,
             rejected_path: None,
+            strict_failure: None,
             notes: 0,
             unix_time,
             generation,
@@ -285,7 +289,9 @@ fn validate(
     let time = UnixTime::since_unix_epoch(Duration::from_secs(verdict.unix_time));
     let matched = RefCell::new(None);
     let rejected = RefCell::new(None);
+    let strict = PathCheck::new(snapshot, served, verdict.unix_time);
     let check_pins = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+        strict.check(path)?;
         let Some(pin_set) = pins else { return Ok(()) };
         match path_pins(path).find(|pin| pin_set.contains(pin)) {
             Some(pin) => {
@@ -313,6 +319,7 @@ fn validate(
         verdict.matched_pin = Some(pin);
     }
     let rejected = rejected.into_inner();
+    let strict_failure = strict.into_failure();
     let any_rejected = rejected.is_some();
     if rejected.is_some() {
         verdict.rejected_path = rejected;
@@ -324,6 +331,12 @@ fn validate(
         Err(_) if any_rejected => {
             name_check.map_err(|_| PinError::HostMismatch)?;
             Err(PinError::PinMismatch)
+        }
+        // A path was valid but for a strict-profile check (see `crate::strict`).
+        Err(_) if strict_failure.is_some() => {
+            verdict.strict_failure = strict_failure;
+            name_check.map_err(|_| PinError::HostMismatch)?;
+            Err(PinError::InvalidChain)
         }
         Err(error) => Err(path_error(error)),
     }

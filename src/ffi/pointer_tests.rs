@@ -341,6 +341,7 @@ fn every_export_refuses_null() {
             n
         );
         assert_eq!(pin_store_set_unpinned_hosts(ptr::null_mut(), PIN_UNPINNED_ALLOW), n);
+        assert_eq!(pin_store_set_validation_profile(ptr::null_mut(), PIN_PROFILE_STRICT), n);
         assert_eq!(pin_store_set_verdict_cache(ptr::null_mut(), 1), n);
         assert_eq!(
             pin_store_load_policy(ptr::null_mut(), POLICY.as_ptr(), POLICY.len(), out_ptr, 52),
@@ -642,6 +643,14 @@ fn integer_arguments_out_of_range_are_refused() {
     unsafe {
         assert_eq!(pin_store_set_verdict_cache(store.0, 2), PIN_ERR_INVALID_ARGUMENT);
         assert_eq!(pin_store_set_unpinned_hosts(store.0, 2), PIN_ERR_INVALID_ARGUMENT);
+        let generation = store.0.as_ref().unwrap().store.generation();
+        for profile in [2, u32::MAX] {
+            let code = pin_store_set_validation_profile(store.0, profile);
+            assert_eq!(code, PIN_ERR_INVALID_ARGUMENT);
+        }
+        let store_ref = &store.0.as_ref().unwrap().store;
+        assert_eq!(store_ref.generation(), generation, "an unknown profile changes nothing");
+        assert_eq!(store_ref.snapshot().policy.validation_profile, Default::default());
         for options in [&bad_flags, &late] {
             let code = pin_store_set_domain(store.0, HOST.as_ptr(), pins.as_ptr(), 1, options);
             assert_eq!(code, PIN_ERR_INVALID_ARGUMENT, "the options are checked first");

@@ -13,7 +13,7 @@ use crate::limits::CERTPIN_MAX_POLICY_LEN;
 use crate::limits::{
     CERTPIN_MAX_HOST_LEN, CERTPIN_MAX_PIN_LEN, CERTPIN_MAX_PINS, CERTPIN_MAX_TIME,
 };
-use crate::policy::{Enforcement, PinRules, TrustMode, UnpinnedHosts};
+use crate::policy::{Enforcement, PinRules, TrustMode, UnpinnedHosts, ValidationProfile};
 use crate::result::{PinError, pin_result};
 
 /// Domain flag: report-only. A mismatch still gives `PIN_OK` (the chain must be valid) and
@@ -149,11 +149,47 @@ pub unsafe extern "C" fn pin_store_set_unpinned_hosts(
     })
 }
 
-/// Replaces the store's policy (every domain and the unpinned-host rule; the trust anchors
-/// stay) with a JSON policy document of `json_len` bytes (see README: "Policy documents").
-/// A document with any problem is refused whole with `PIN_ERR_BAD_CONFIG`, the store keeps its
-/// previous policy, and `error` (optional: NULL or `error_len` 0 for none) receives the
-/// offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
+/// Validation profile: rustls-webpki's Web PKI rules alone. The default.
+pub const PIN_PROFILE_WEBPKI: u32 = 0;
+/// Validation profile: Web PKI, and every candidate path must also pass the strict RFC 5280
+/// and CA/Browser Forum checks (see README: "Strict validation profile"). A path that fails one
+/// is skipped and path building goes on; when none is left the verdict is
+/// `PIN_ERR_INVALID_CHAIN` and the explanation names the check and the certificate.
+pub const PIN_PROFILE_STRICT: u32 = 1;
+
+/// Sets the X.509 rules every path must follow: `PIN_PROFILE_WEBPKI` (the default) or
+/// `PIN_PROFILE_STRICT`. The profile is part of the policy: a policy document's
+/// `"validation_profile"` sets it too (a document without the key means `"webpki"`), and it is
+/// exported and saved with the policy. A change starts a new policy generation. Pins-only
+/// domains (`PIN_DOMAIN_PINS_ONLY`) validate no path, so no profile applies to them.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (another value: the
+/// store is unchanged).
+///
+/// # Safety
+/// `store` must be NULL or a live store.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_set_validation_profile(
+    store: *mut pin_store,
+    profile: u32,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or a live store.
+        let store = unsafe { try_ref(store)? };
+        let profile = match profile {
+            PIN_PROFILE_WEBPKI => ValidationProfile::WebPki,
+            PIN_PROFILE_STRICT => ValidationProfile::Strict,
+            _ => return Err(PinError::InvalidArgument),
+        };
+        store.store.set_validation_profile(profile)
+    })
+}
+
+/// Replaces the store's policy (every domain, the unpinned-host rule and the validation
+/// profile; the trust anchors stay) with a JSON policy document of `json_len` bytes (see
+/// README: "Policy documents"). A document with any problem is refused whole with
+/// `PIN_ERR_BAD_CONFIG`, the store keeps its previous policy, and `error` (optional: NULL or
+/// `error_len` 0 for none) receives the offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
 /// and NUL-terminated.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (longer than
