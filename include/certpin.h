@@ -68,6 +68,19 @@
 #define PIN_UNPINNED_REFUSE 1
 
 /**
+ * Validation profile: rustls-webpki's Web PKI rules alone. The default.
+ */
+#define PIN_PROFILE_WEBPKI 0
+
+/**
+ * Validation profile: Web PKI, and every candidate path must also pass the strict RFC 5280
+ * and CA/Browser Forum checks (see README: "Strict validation profile"). A path that fails one
+ * is skipped and path building goes on; when none is left the verdict is
+ * `PIN_ERR_INVALID_CHAIN` and the explanation names the check and the certificate.
+ */
+#define PIN_PROFILE_STRICT 1
+
+/**
  * Major version of the library this header was generated from.
  */
 #define CERTPIN_VERSION_MAJOR 0
@@ -447,12 +460,27 @@ pin_result pin_store_set_domain(struct pin_store *store,
 pin_result pin_store_set_unpinned_hosts(struct pin_store *store, uint32_t rule);
 
 /**
- * Replaces the store's policy (every domain and the unpinned-host rule; the trust anchors
- * stay) with a JSON policy document of `json_len` bytes (see README: "Policy documents").
- * A document with any problem is refused whole with `PIN_ERR_BAD_CONFIG`, the store keeps its
- * previous policy, and `error` (optional: NULL or `error_len` 0 for none) receives the
- * offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
- * and NUL-terminated.
+ * Sets the X.509 rules every path must follow: `PIN_PROFILE_WEBPKI` (the default) or
+ * `PIN_PROFILE_STRICT`. The profile is part of the policy: a policy document's
+ * `"validation_profile"` sets it too (a document without the key means `"webpki"`), and it is
+ * exported and saved with the policy. A change starts a new policy generation. Pins-only
+ * domains (`PIN_DOMAIN_PINS_ONLY`) validate no path, so no profile applies to them.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (another value: the
+ * store is unchanged).
+ *
+ * # Safety
+ * `store` must be NULL or a live store.
+ */
+pin_result pin_store_set_validation_profile(struct pin_store *store, uint32_t profile);
+
+/**
+ * Replaces the store's policy (every domain, the unpinned-host rule and the validation
+ * profile; the trust anchors stay) with a JSON policy document of `json_len` bytes (see
+ * README: "Policy documents"). A document with any problem is refused whole with
+ * `PIN_ERR_BAD_CONFIG`, the store keeps its previous policy, and `error` (optional: NULL or
+ * `error_len` 0 for none) receives the offending key and why, e.g.
+ * `domains."api.example.com".pins[1]: not a pin ...`, cut to fit and NUL-terminated.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (longer than
  * `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_CONFIG`.
