@@ -252,6 +252,17 @@ fn a_certificate_not_self_signed_needs_an_authority_key_identifier() {
         &Pki::with(|role, p| p.use_authority_key_identifier_extension &= role != Intermediate),
         "[1] CN=Strict Intermediate has no authorityKeyIdentifier (RFC 5280 4.2.1.1)",
     );
+    // Self-issued (a new key under the root's own name) is not self-signed: it needs one.
+    let self_issued = |aki: bool| {
+        Pki::with(move |role, p| {
+            if role == Intermediate {
+                p.distinguished_name = dn("Strict Root");
+                p.use_authority_key_identifier_extension = aki;
+            }
+        })
+    };
+    passes(&self_issued(true));
+    fails(&self_issued(false), "[1] CN=Strict Root has no authorityKeyIdentifier");
 }
 
 #[test]
