@@ -1,6 +1,12 @@
 //! Saving a store's policy survives a crash: a writer process saving again and again is
 //! killed (SIGKILL) at random moments, and the file it was writing must then hold the old
 //! document or the new one, whole, every time. Loading it back gives the same policy.
+//!
+//! A killed process cannot show what a power cut would (the kernel still writes its page
+//! cache out): that the data reaches the disk before the rename makes it the file. So a save
+//! is also run under `strace`, and the system calls must come in the durable order: every
+//! write of the temporary file, then its fsync, then the rename over the target, then an
+//! fsync of the directory that holds the new name.
 
 use std::ffi::{CString, c_char};
 use std::path::{Path, PathBuf};
@@ -180,4 +186,119 @@ fn save_to_an_unwritable_place_is_an_io_error_and_changes_nothing() {
         pin_store_free(store);
         pin_store_free(fresh);
     }
+}
+
+/// Run by `a_save_flushes_the_data_before_the_rename` under strace: saves a small store once.
+#[test]
+#[ignore = "a child process of a_save_flushes_the_data_before_the_rename"]
+fn save_child() {
+    let target = std::env::var("CERTPIN_SAVE_TARGET").expect("run by the parent test");
+    let store = store_with("d", 3);
+    // SAFETY: a live store, a NUL-terminated path.
+    assert_eq!(unsafe { pin_store_save(store, c_path(Path::new(&target)).as_ptr()) }, PIN_OK);
+    // SAFETY: made above.
+    unsafe { pin_store_free(store) };
+}
+
+/// One traced system call on a path of interest: its name, the path it acted on (with
+/// `strace -y`, the file behind the descriptor) and, for a rename, the new name.
+#[derive(Debug, PartialEq)]
+struct Call {
+    name: String,
+    path: String,
+    to: Option<String>,
+}
+
+/// Parses `strace -f -y` lines such as `123 fsync(3</d/.policy.json.tmp-9-0>) = 0` and
+/// `123 rename("/d/.policy.json.tmp-9-0", "/d/policy.json") = 0`, keeping successful calls
+/// that name a path under `dir`.
+fn traced_calls(log: &str, dir: &str) -> Vec<Call> {
+    let quoted = |text: &str| -> Vec<String> {
+        text.split('"').skip(1).step_by(2).map(str::to_owned).collect()
+    };
+    let mut calls = Vec::new();
+    for line in log.lines() {
+        // "PID name(args) = result"; resumed and signal lines do not match and are skipped.
+        let Some((call, result)) = line.rsplit_once(" = ") else { continue };
+        if !result.trim_start().starts_with('0') && !line.contains("write(") {
+            continue;
+        }
+        let call = call.split_once(' ').map_or(call, |(_, rest)| rest).trim_start();
+        let Some((name, args)) = call.split_once('(') else { continue };
+        let (path, to) = if name.starts_with("rename") {
+            let names = quoted(args);
+            let Some([from, to]) =
+                names.get(names.len().saturating_sub(2)..).map(|n| [&n[0], &n[1]])
+            else {
+                continue;
+            };
+            (from.clone(), Some(to.clone()))
+        } else {
+            // The descriptor's path: between the first '<' and its '>'.
+            let Some(path) = args.split_once('<').and_then(|(_, rest)| rest.split_once('>')) else {
+                continue;
+            };
+            (path.0.to_owned(), None)
+        };
+        if path.starts_with(dir) {
+            calls.push(Call { name: name.to_owned(), path, to });
+        }
+    }
+    calls
+}
+
+#[test]
+fn a_save_flushes_the_data_before_the_rename() {
+    let dir = scratch_dir("durable");
+    // strace -y prints the canonical path; the scratch directory may sit behind a symlink.
+    let dir = std::fs::canonicalize(&dir).unwrap();
+    let target = dir.join("policy.json");
+    let log = dir.join("strace.log");
+    let status = Command::new("strace")
+        .args(["-f", "-y", "-e", "trace=write,fsync,fdatasync,rename,renameat,renameat2", "-o"])
+        .arg(&log)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", "save_child", "--ignored", "--test-threads=1"])
+        .env("CERTPIN_SAVE_TARGET", &target)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|error| {
+            panic!("strace could not run ({error}): install it with `apt-get install strace`")
+        });
+    assert!(status.success(), "the traced save failed: {status}");
+    assert!(std::fs::read_to_string(&target).unwrap().contains("host0.d.example.com"));
+    let calls = traced_calls(&std::fs::read_to_string(&log).unwrap(), dir.to_str().unwrap());
+    let target_name = target.to_str().unwrap();
+
+    // The one rename onto the target, from a temporary file in the same directory.
+    let renames: Vec<usize> =
+        (0..calls.len()).filter(|&i| calls[i].to.as_deref() == Some(target_name)).collect();
+    assert_eq!(renames.len(), 1, "one rename onto the target: {calls:#?}");
+    let rename = renames[0];
+    let temporary = calls[rename].path.clone();
+    assert_ne!(temporary, target_name);
+    let flushes = |path: &str, range: std::ops::Range<usize>| {
+        range
+            .filter(|&i| {
+                calls[i].path == path && matches!(calls[i].name.as_str(), "fsync" | "fdatasync")
+            })
+            .collect::<Vec<usize>>()
+    };
+    // The data: written to the temporary file, then flushed, all before the rename.
+    let writes: Vec<usize> = (0..calls.len())
+        .filter(|&i| calls[i].name == "write" && calls[i].path == temporary)
+        .collect();
+    assert!(!writes.is_empty(), "the document is written to {temporary}: {calls:#?}");
+    assert!(writes.iter().all(|&i| i < rename), "no write after the rename: {calls:#?}");
+    let last_write = *writes.last().unwrap();
+    assert!(
+        !flushes(&temporary, last_write..rename).is_empty(),
+        "the temporary file is flushed after its last write and before the rename: {calls:#?}"
+    );
+    // The new name: the directory is flushed after the rename.
+    assert!(
+        !flushes(dir.to_str().unwrap(), rename..calls.len()).is_empty(),
+        "the directory is flushed after the rename: {calls:#?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

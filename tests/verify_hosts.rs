@@ -24,6 +24,8 @@ const NAMES: &[&str] = &[
     "example.org",
     "xn--bcher-kva.example",
     "shop.xn--bcher-kva.example",
+    "xn--pple-43d.example", // "аpple.example", with a Cyrillic "а": mixed scripts
+    "shop.xn--pple-43d.example",
 ];
 
 /// The IP addresses the IP leaves are valid for.
@@ -134,6 +136,85 @@ fn every_spelling_of_a_pinned_idn_meets_its_pins() {
         store.pin(pattern, &fx().genuine.root.pin());
         expect(verify(&store, &mitm(), last, T), PIN_ERR_HOST_MISMATCH, "bucher.example");
     }
+}
+
+/// A-labels that IDNA refuses, each with what is wrong with it. Each is a well-formed DNS
+/// name to a certificate (letters, digits, hyphens), so a MITM certificate can name it: only
+/// IDNA's check of the label stands between it and an unpinned name.
+const INVALID_A_LABELS: &[(&str, &str)] = &[
+    ("xn--bucher-xyd.example", "not NFC: u + combining diaeresis (bücher decomposed)"),
+    ("shop.xn--bucher-xyd.example", "the same label below another"),
+    ("xn--a-xbb.example", "not NFC: a + combining acute accent"),
+    ("xn--a-wbb.example", "a label starting with a combining mark"),
+    ("xn--bcher-2pa.example", "an upper-case Ü, which IDNA maps: not a valid A-label"),
+    ("xn--ab-m1t.example", "a zero-width joiner outside a joining context (CONTEXTJ)"),
+    ("xn--a-0hc.example", "Latin and Hebrew in one label (the bidi rule)"),
+    ("xn--bcher-.example", "decodes to ASCII only"),
+    ("xn--.example", "an empty Punycode part"),
+    ("xn--a.example", "Punycode that does not decode"),
+    ("xn--zzzzzzzzzzzzzzzzz.example", "Punycode that overflows"),
+    ("xn--xn--bcher-kva.example", "an A-label inside an A-label"),
+];
+
+/// The MITM leaf (from the trusted rogue root) naming every invalid A-label, and a control
+/// name that shows it would pass as an unpinned name.
+fn mitm_for_invalid_a_labels() -> &'static Cert {
+    static LEAF: OnceLock<Cert> = OnceLock::new();
+    LEAF.get_or_init(|| {
+        let mut names: Vec<&str> = INVALID_A_LABELS.iter().map(|(name, _)| *name).collect();
+        names.push("control.example");
+        Pki::leaf(&names).cn("MITM A-labels").signed_by(&fx().rogue)
+    })
+}
+
+#[test]
+fn invalid_a_labels_are_bad_hosts_never_unpinned_names() {
+    let store = new_store();
+    store.pin("bücher.example", &fx().genuine.root.pin());
+    let mitm = [mitm_for_invalid_a_labels().der()];
+    // The control: the rogue root is trusted, and the MITM leaf passes for an unpinned name.
+    expect(verify(&store, &mitm, "control.example", T), PIN_OK, "control.example");
+    for (host, why) in INVALID_A_LABELS {
+        expect(verify(&store, &mitm, host, T), PIN_ERR_BAD_HOST, &format!("MITM, {host} ({why})"));
+        let upper = host.to_ascii_uppercase();
+        expect(verify(&store, &mitm, &upper, T), PIN_ERR_BAD_HOST, &format!("MITM, {upper}"));
+        expect(verify(&store, &genuine(), host, T), PIN_ERR_BAD_HOST, &format!("{host} ({why})"));
+    }
+}
+
+#[test]
+fn invalid_a_labels_are_refused_as_patterns() {
+    let store = new_store();
+    for (host, why) in INVALID_A_LABELS {
+        for pattern in [host.to_string(), format!("*.{host}"), format!("**.{host}")] {
+            let code = store.add(&pattern, &fx().genuine.root.pin());
+            expect(code, PIN_ERR_BAD_HOST, &format!("pattern {pattern} ({why})"));
+        }
+    }
+    // Nothing was added: the store pins nothing, so the control name still passes.
+    let mitm = [mitm_for_invalid_a_labels().der()];
+    expect(verify(&store, &mitm, "control.example", T), PIN_OK, "control.example");
+}
+
+/// IDNA (UTS #46) does not refuse a label that mixes scripts: `аpple.example` with a Cyrillic
+/// "а" is a valid name of its own (whether to show it is a browser's concern, not a pinning
+/// library's). Its A-label and its Unicode spellings are one pinned name, and the Latin
+/// `apple.example`'s pins do not cover it.
+#[test]
+fn a_mixed_script_name_is_one_name_in_every_spelling() {
+    let spellings = [
+        "xn--pple-43d.example",
+        "XN--PPLE-43D.EXAMPLE",
+        "xn--pple-43d.example.",
+        "\u{430}pple.example",
+        "\u{410}PPLE.EXAMPLE",
+    ];
+    for pattern in ["xn--pple-43d.example", "\u{430}pple.example"] {
+        assert_spellings_pinned(pattern, &spellings, &genuine(), &mitm());
+    }
+    assert_covers("*.\u{430}pple.example", &["shop.xn--pple-43d.example"], &spellings);
+    assert_covers("apple.example", &[], &spellings);
+    assert_covers("**.apple.example", &[], &["xn--pple-43d.example", "shop.xn--pple-43d.example"]);
 }
 
 #[test]

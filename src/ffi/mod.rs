@@ -150,4 +150,6 @@ pub(crate) unsafe fn try_cstr<'a>(ptr: *const c_char, max_len: usize) -> Result<
 }
 
 #[cfg(test)]
+mod boundary_tests;
+#[cfg(test)]
 mod pointer_tests;
