@@ -47,7 +47,7 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
     for (key, value) in top {
         match key_name(key) {
             "TSKPinnedDomains" => pinned = Some(value),
-            "TSKSwizzleNetworkDelegates" => notes.push(Note::new(
+            "TSKSwizzleNetworkDelegates" if value == &Value::Bool(true) => notes.push(Note::new(
                 key,
                 "swizzling is how TrustKit hooks into NSURLSession; certpin is called by the \
                  app's TLS stack: not imported",
@@ -59,7 +59,7 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
                      cannot express it; the pins stay enforced for every chain (fail closed)",
                 ))
             }
-            "TSKIgnorePinningForUserDefinedTrustAnchors" => {}
+            "TSKIgnorePinningForUserDefinedTrustAnchors" | "TSKSwizzleNetworkDelegates" => {}
             _ => notes.push(Note::new(key, "not a TrustKit setting: ignored (as TrustKit does)")),
         }
     }
