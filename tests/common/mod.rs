@@ -150,6 +150,16 @@ impl Cert {
         pin_of(&self.der)
     }
 
+    /// The certificate as PEM (certpin's PEM writer).
+    pub fn pem(&self) -> String {
+        certpin::report::pem(&self.der)
+    }
+
+    /// The private key as PKCS#8 PEM (for a test server).
+    pub fn key_pem(&self) -> String {
+        self.key.serialize_pem()
+    }
+
     /// The DER SubjectPublicKeyInfo of the certificate's key, straight from rcgen.
     pub fn spki_der(&self) -> Vec<u8> {
         self.key.subject_public_key_info()

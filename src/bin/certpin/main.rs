@@ -8,10 +8,15 @@
 
 mod certs;
 mod check;
+mod convert;
+mod fetch;
 mod keys;
 mod lint;
+mod monitor;
+mod nsc;
 mod output;
 mod probe;
+mod trustkit;
 
 use std::process::ExitCode;
 
@@ -49,6 +54,12 @@ enum Command {
     Keygen(keys::KeygenArgs),
     /// Sign a policy document as an update, with a key from `keygen`.
     Sign(keys::SignArgs),
+    /// Check the live chain of every host a policy pins, now and over the coming days.
+    Monitor(monitor::Args),
+    /// Make a policy from Android's Network Security Config or TrustKit's configuration.
+    Import(convert::ImportArgs),
+    /// Write a policy as another platform's configuration (Android's Network Security Config).
+    Export(convert::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,10 +72,14 @@ fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args, cli.json),
         Command::Keygen(args) => keys::keygen(args, cli.json),
         Command::Sign(args) => keys::sign(args, cli.json),
+        Command::Monitor(args) => monitor::run(args, cli.json),
+        Command::Import(args) => convert::import(args, cli.json),
+        Command::Export(args) => convert::export(args, cli.json),
     };
     match outcome {
         Ok(Status::Ok) => ExitCode::SUCCESS,
         Ok(Status::Negative) => ExitCode::from(1),
+        Ok(Status::Incomplete) => ExitCode::from(2),
         Err(Failure(message)) => {
             eprintln!("certpin: {message}");
             if cli.json {

@@ -13,6 +13,9 @@ pub enum Status {
     Ok,
     /// The answer is no: another verdict, or lint errors (exit 1).
     Negative,
+    /// The command ran to the end but could not check everything it was asked to (exit 2),
+    /// as when `monitor` cannot reach a host; what it could check is in its report.
+    Incomplete,
 }
 
 /// Why a subcommand could not do its job (exit 2): one line naming the file and the problem.

@@ -1,0 +1,468 @@
+//! Android's Network Security Config, read into a certpin policy and written from one, with
+//! Android's own rules (android.security.net.config):
+//!
+//! - A `<domain-config>` names one or more `<domain>`s; `includeSubdomains="true"` also covers
+//!   every name below. A domain name appears once in the whole file.
+//! - A nested `<domain-config>` inherits what it does not set from the one it is nested in,
+//!   the `<pin-set>` included; a `<pin-set>` it declares replaces the inherited one (the pins
+//!   are not merged). An empty `<pin-set>` means no pins.
+//! - For a host, the exact `<domain>` wins; otherwise the longest `<domain>` with
+//!   `includeSubdomains` that the host is under. Its pin-set applies, and nothing else's: a
+//!   domain without pins under a pinned one is not pinned (certpin: `exclude`).
+//! - `<pin-set expiration="yyyy-MM-dd">`: the pins are not enforced after that date begins
+//!   (Android reads the date in the device's time zone; certpin's date means 00:00 UTC).
+//! - Pins are `<pin digest="SHA-256">` base64 SPKI hashes, checked on the validated chain.
+//! - `<trust-anchors>` (with `overridePins`), `cleartextTrafficPermitted`, `<base-config>` and
+//!   `<debug-overrides>` have no place in a certpin policy: each gets a note, and
+//!   `overridePins="true"` (which turns pinning off for chains to those anchors) is not
+//!   carried over: the pins stay enforced.
+
+use std::collections::{BTreeMap, HashSet};
+
+use certpin::document::{Document, DomainEntry, LoadedPolicy, format_time};
+use certpin::host::HostPattern;
+use certpin::pin::Pin;
+use certpin::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesText, Event};
+use roxmltree::Node;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+use crate::convert::Note;
+
+/// The note every imported expiration date carries.
+const TIME_ZONE: &str = "Android ends the pins when this date begins in the device's time \
+                         zone; certpin at 00:00 UTC";
+
+/// A `<pin-set>` as declared.
+#[derive(Clone, Debug)]
+struct PinSetXml {
+    pins: Vec<String>,
+    expiration: Option<String>,
+    item: String,
+}
+
+/// A `<domain>` with the pin-set that applies to it (its own domain-config's or inherited).
+#[derive(Debug)]
+struct DomainXml {
+    name: String,
+    include_subdomains: bool,
+    pin_set: Option<PinSetXml>,
+    item: String,
+}
+
+/// What a walk over the file collects.
+struct Reader<'a> {
+    document: &'a roxmltree::Document<'a>,
+    domains: Vec<DomainXml>,
+    seen: HashSet<String>,
+    notes: Vec<Note>,
+}
+
+/// Reads a Network Security Config into a policy document, with a note for every item that
+/// the policy cannot hold or that changes meaning.
+pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8 text".to_owned())?;
+    let document = roxmltree::Document::parse(text).map_err(|error| error.to_string())?;
+    let root = document.root_element();
+    if root.tag_name().name() != "network-security-config" {
+        return Err("the root element is not <network-security-config>".to_owned());
+    }
+    let mut reader = Reader { document: &document, domains: Vec::new(), seen: HashSet::new(), notes: Vec::new() };
+    reader.attributes(root, &[]);
+    for child in root.children().filter(Node::is_element) {
+        match child.tag_name().name() {
+            "domain-config" => reader.domain_config(child, None)?,
+            "base-config" => reader.base_config(child)?,
+            "debug-overrides" => reader.note(
+                child,
+                "applies only to debuggable builds: not imported, the release behaviour is kept",
+            ),
+            _ => reader.unknown(child),
+        }
+    }
+    let Reader { domains, mut notes, .. } = reader;
+    let entries = entries(&domains, &mut notes)?;
+    let document = Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
+    Ok((document, notes))
+}
+
+impl Reader<'_> {
+    /// `line N <name>` for an element.
+    fn item(&self, node: Node<'_, '_>) -> String {
+        let position = self.document.text_pos_at(node.range().start);
+        format!("line {} <{}>", position.row, node.tag_name().name())
+    }
+
+    fn note(&mut self, node: Node<'_, '_>, note: impl Into<String>) {
+        let item = self.item(node);
+        self.notes.push(Note::new(item, note));
+    }
+
+    fn error(&self, node: Node<'_, '_>, problem: &str) -> String {
+        format!("{}: {problem}", self.item(node))
+    }
+
+    fn unknown(&mut self, node: Node<'_, '_>) {
+        self.note(node, "not an element of the Network Security Config: ignored (as Android does)");
+    }
+
+    /// A note for each attribute of `node` not in `known`; `cleartextTrafficPermitted` gets
+    /// its own.
+    fn attributes(&mut self, node: Node<'_, '_>, known: &[&str]) {
+        for attribute in node.attributes() {
+            let name = attribute.name();
+            if known.contains(&name) {
+                continue;
+            }
+            let note = match name {
+                "cleartextTrafficPermitted" => format!(
+                    "cleartextTrafficPermitted=\"{}\": certpin pins TLS and has no say over \
+                     cleartext traffic: not imported",
+                    attribute.value()
+                ),
+                _ => format!("attribute {name}=\"{}\": not known: ignored", attribute.value()),
+            };
+            self.note(node, note);
+        }
+    }
+
+    fn base_config(&mut self, node: Node<'_, '_>) -> Result<(), String> {
+        self.attributes(node, &[]);
+        for child in node.children().filter(Node::is_element) {
+            match child.tag_name().name() {
+                "trust-anchors" => self.trust_anchors(child),
+                "pin-set" | "domain" | "domain-config" => {
+                    return Err(self.error(child, "Android allows this only in a <domain-config>"));
+                }
+                _ => self.unknown(child),
+            }
+        }
+        Ok(())
+    }
+
+    /// One note for the element, and one more for `overridePins="true"`.
+    fn trust_anchors(&mut self, node: Node<'_, '_>) {
+        let sources: Vec<String> = node
+            .children()
+            .filter(|child| child.has_tag_name("certificates"))
+            .map(|child| format!("\"{}\"", child.attribute("src").unwrap_or("?")))
+            .collect();
+        self.note(
+            node,
+            format!(
+                "trust anchors ({}) are the app's, not the policy's: give them to the store \
+                 (pin_store_add_trust_anchor, --anchor); not imported",
+                sources.join(", ")
+            ),
+        );
+        for child in node.children().filter(|child| child.has_tag_name("certificates")) {
+            if child.attribute("overridePins") == Some("true") {
+                let note = format!(
+                    "overridePins=\"true\" turns pinning off for chains to {:?} anchors: \
+                     certpin cannot express it; the pins stay enforced for every chain \
+                     (fail closed)",
+                    child.attribute("src").unwrap_or("?")
+                );
+                self.note(child, note);
+            }
+        }
+    }
+
+    /// A domain-config and the ones nested in it; `inherited` is the pin-set of the
+    /// domain-config it is nested in, if any.
+    fn domain_config(&mut self, node: Node<'_, '_>, inherited: Option<&PinSetXml>) -> Result<(), String> {
+        self.attributes(node, &[]);
+        let mut own: Option<PinSetXml> = None;
+        let mut names = Vec::new();
+        let mut nested = Vec::new();
+        let mut anchors = 0;
+        for child in node.children().filter(Node::is_element) {
+            match child.tag_name().name() {
+                "domain" => names.push(self.domain(child)?),
+                "pin-set" if own.is_some() => {
+                    return Err(self.error(child, "Android allows one <pin-set> per <domain-config>"));
+                }
+                "pin-set" => own = Some(self.pin_set(child)?),
+                "trust-anchors" if anchors > 0 => {
+                    return Err(self.error(child, "Android allows one <trust-anchors> per <domain-config>"));
+                }
+                "trust-anchors" => {
+                    anchors += 1;
+                    self.trust_anchors(child);
+                }
+                "domain-config" => nested.push(child),
+                _ => self.unknown(child),
+            }
+        }
+        if names.is_empty() {
+            return Err(self.error(node, "a <domain-config> needs at least one <domain> (Android refuses the file)"));
+        }
+        let applies = own.as_ref().or(inherited).cloned();
+        for (name, include_subdomains, item) in names {
+            self.domains.push(DomainXml { name, include_subdomains, pin_set: applies.clone(), item });
+        }
+        for child in nested {
+            self.domain_config(child, applies.as_ref())?;
+        }
+        Ok(())
+    }
+
+    /// A `<domain>`: its name (lower case, as Android keeps it), includeSubdomains, and item.
+    fn domain(&mut self, node: Node<'_, '_>) -> Result<(String, bool, String), String> {
+        self.attributes(node, &["includeSubdomains"]);
+        let include = match node.attribute("includeSubdomains") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(self.error(node, &format!("includeSubdomains=\"{other}\" is not true or false")));
+            }
+        };
+        let name = node.text().unwrap_or("").trim().to_ascii_lowercase();
+        if name.is_empty() {
+            return Err(self.error(node, "an empty domain name"));
+        }
+        if !self.seen.insert(name.clone()) {
+            return Err(self.error(node, &format!("{name} is named twice (Android refuses the file)")));
+        }
+        Ok((name, include, self.item(node)))
+    }
+
+    fn pin_set(&mut self, node: Node<'_, '_>) -> Result<PinSetXml, String> {
+        self.attributes(node, &["expiration"]);
+        let expiration = match node.attribute("expiration") {
+            None => None,
+            Some(text) => {
+                Date::parse(text, format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| self.error(node, &format!("expiration=\"{text}\" is not a yyyy-MM-dd date")))?;
+                Some(text.to_owned())
+            }
+        };
+        let mut pins = Vec::new();
+        for child in node.children().filter(Node::is_element) {
+            if !child.has_tag_name("pin") {
+                self.unknown(child);
+                continue;
+            }
+            self.attributes(child, &["digest"]);
+            if child.attribute("digest") != Some("SHA-256") {
+                return Err(self.error(child, "Android accepts only digest=\"SHA-256\""));
+            }
+            let text = child.text().unwrap_or("").trim();
+            let pin: Pin = format!("sha256/{text}")
+                .parse()
+                .map_err(|_| self.error(child, "not the base64 of a 32-byte SHA-256 hash"))?;
+            let pin = pin.to_string();
+            if !pins.contains(&pin) {
+                pins.push(pin);
+            }
+        }
+        Ok(PinSetXml { pins, expiration, item: self.item(node) })
+    }
+}
+
+/// The longest other domain with includeSubdomains that `name` is below: the domain whose
+/// pin-set Android applies to `name`'s hosts when `name`'s own config is not there.
+fn cover<'a>(domains: &'a [DomainXml], name: &str) -> Option<&'a DomainXml> {
+    domains
+        .iter()
+        .filter(|d| d.include_subdomains && d.name != name)
+        .filter(|d| name.strip_suffix(d.name.as_str()).is_some_and(|rest| rest.ends_with('.')))
+        .max_by_key(|d| d.name.len())
+}
+
+/// The document's domains. A domain with pins becomes an entry with them; a domain without
+/// pins becomes an `exclude` entry when the domain Android would otherwise apply has pins
+/// (else it is simply not pinned, and noted).
+fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<String, DomainEntry>, String> {
+    let mut entries = BTreeMap::new();
+    let mut noted_expirations = HashSet::new();
+    for domain in domains {
+        let pins = domain.pin_set.as_ref().filter(|set| !set.pins.is_empty());
+        let key = HostPattern::parse(&domain.name)
+            .map_err(|_| format!("{}: {} is not a valid host name", domain.item, domain.name))?
+            .to_string();
+        let entry = match pins {
+            Some(set) => {
+                if set.pins.len() == 1 {
+                    notes.push(Note::new(
+                        domain.item.clone(),
+                        format!("{}: one pin, no backup: imported with single_pin", domain.name),
+                    ));
+                }
+                if let Some(date) = &set.expiration
+                    && noted_expirations.insert(set.item.clone())
+                {
+                    notes.push(Note::new(set.item.clone(), format!("expiration=\"{date}\": {TIME_ZONE}")));
+                }
+                DomainEntry {
+                    pins: set.pins.clone(),
+                    include_subdomains: domain.include_subdomains,
+                    expires: set.expiration.clone(),
+                    single_pin: set.pins.len() == 1,
+                    ..DomainEntry::default()
+                }
+            }
+            None if cover(domains, &domain.name).is_some_and(|c| {
+                c.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())
+            }) =>
+            {
+                DomainEntry { include_subdomains: domain.include_subdomains, exclude: true, ..DomainEntry::default() }
+            }
+            None => {
+                notes.push(Note::new(
+                    domain.item.clone(),
+                    format!("{}: no pins apply: not pinned, nothing to import", domain.name),
+                ));
+                continue;
+            }
+        };
+        entries.insert(key, entry);
+    }
+    Ok(entries)
+}
+
+/// Writes a policy as a Network Security Config: one top-level `<domain-config>` per pattern
+/// (no nesting, so nothing is inherited), with a note for every rule Android cannot express.
+pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
+    let mut notes = Vec::new();
+    let policy = &loaded.policy;
+    if loaded.version != 0 || loaded.expires_at.is_some() {
+        notes.push(Note::new(
+            "(document)",
+            "the policy's version and expiry (for signed updates) have no place in a Network \
+             Security Config: not written",
+        ));
+    }
+    if policy.unpinned_hosts == UnpinnedHosts::Refuse {
+        notes.push(Note::new(
+            "unpinned_hosts",
+            "\"refuse\" cannot be expressed: Android gives hosts no domain-config covers the \
+             base-config's plain validation",
+        ));
+    }
+    let mut configs: Vec<(String, bool, &PinSet)> = Vec::new();
+    for set in policy.pin_sets() {
+        let item = format!("domains.{:?}", set.pattern.to_string());
+        let (name, include) = match &set.pattern {
+            HostPattern::Exact(host) => (host.to_string(), false),
+            HostPattern::AnyDepth(base) => (base.clone(), true),
+            HostPattern::OneLabel(base) => {
+                notes.push(Note::new(
+                    &item,
+                    format!(
+                        "Android has no one-label wildcard: written as {base} with \
+                         includeSubdomains, which also pins {base} and names deeper below it"
+                    ),
+                ));
+                (base.clone(), true)
+            }
+        };
+        if configs.iter().any(|(other, _, _)| *other == name) {
+            return Err(format!("{item}: {name} would be named twice, which Android refuses"));
+        }
+        set_notes(set, &item, &mut notes);
+        configs.push((name, include, set));
+    }
+    let xml = write_xml(&configs).map_err(|error| format!("writing XML: {error}"))?;
+    Ok((xml, notes))
+}
+
+/// The notes for one pin set's rules that Android cannot express.
+fn set_notes(set: &PinSet, item: &str, notes: &mut Vec<Note>) {
+    let rules = &set.rules;
+    let mut note = |text: String| notes.push(Note::new(item, text));
+    if rules.excluded {
+        return;
+    }
+    if rules.tofu && set.pins.is_empty() {
+        note("trust on first use cannot be expressed: written with an empty <trust-anchors>, \
+              so that Android refuses the host as certpin does before its first pin (fail closed)"
+            .to_owned());
+    } else if rules.tofu {
+        note("trust on first use cannot be expressed: the pins learned so far are written as \
+              ordinary pins"
+            .to_owned());
+    }
+    if rules.enforcement == Enforcement::ReportOnly {
+        note("report_only cannot be expressed: the pins are written enforced (fail closed)".to_owned());
+    }
+    if rules.trust == TrustMode::PinsOnly {
+        note("pins_only cannot be expressed: Android also validates the chain against its trust \
+              anchors (a self-signed server needs its certificate in <trust-anchors>)"
+            .to_owned());
+    }
+    if let Some(warn) = rules.warn_after {
+        note(format!("warn_after {} cannot be expressed: not written", format_time(warn)));
+    }
+    if let Some(expires) = rules.expires_at {
+        let (date, exact) = expiration_date(expires);
+        let rounded = match exact {
+            true => String::new(),
+            false => format!(" (rounded up from {}: the pins stay enforced longer)", format_time(expires)),
+        };
+        note(format!("expires written as expiration=\"{date}\"{rounded}; {TIME_ZONE}"));
+    }
+    if set.pins.len() == 1 && set.needs_backup() {
+        note("one pin, no backup".to_owned());
+    }
+}
+
+/// The date for `expiration`: the day that begins at `expires`, or the next one when it
+/// does not fall at 00:00 UTC; and whether it was exact.
+fn expiration_date(expires: u64) -> (String, bool) {
+    let moment = i64::try_from(expires)
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let exact = expires % 86_400 == 0;
+    let date = match exact {
+        true => moment.date(),
+        false => moment.date().next_day().unwrap_or(moment.date()),
+    };
+    let text = date.format(format_description!("[year]-[month]-[day]")).unwrap_or_default();
+    (text, exact)
+}
+
+type XmlResult = std::io::Result<()>;
+
+fn write_xml(configs: &[(String, bool, &PinSet)]) -> std::io::Result<String> {
+    let mut writer = Writer::new_with_indent(Vec::new(), b' ', 4);
+    writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    writer.create_element("network-security-config").write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
+        for (name, include, set) in configs {
+            w.create_element("domain-config").write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
+                w.create_element("domain")
+                    .with_attribute(("includeSubdomains", if *include { "true" } else { "false" }))
+                    .write_text_content(BytesText::new(name))?;
+                if set.rules.excluded {
+                    return Ok(());
+                }
+                if set.pins.is_empty() {
+                    // Trust on first use before the first pin: refuse, as certpin does.
+                    w.create_element("trust-anchors").write_empty()?;
+                    return Ok(());
+                }
+                let mut pin_set = w.create_element("pin-set");
+                let date = set.rules.expires_at.map(|expires| expiration_date(expires).0);
+                if let Some(date) = &date {
+                    pin_set = pin_set.with_attribute(("expiration", date.as_str()));
+                }
+                pin_set.write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
+                    for pin in &set.pins {
+                        w.create_element("pin")
+                            .with_attribute(("digest", "SHA-256"))
+                            .write_text_content(BytesText::new(&pin.base64()))?;
+                    }
+                    Ok(())
+                })?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    })?;
+    let mut text = String::from_utf8(writer.into_inner()).expect("the writer writes UTF-8");
+    text.push('\n');
+    Ok(text)
+}
