@@ -149,7 +149,7 @@ fn certificate_summary(der: &[u8]) -> Option<(Pin, String)> {
 }
 
 /// The text of an anchor's Name, which webpki keeps as DER contents without the outer SEQUENCE.
-fn anchor_name_text(contents: &[u8]) -> String {
+pub fn anchor_name_text(contents: &[u8]) -> String {
     let mut der = Vec::with_capacity(contents.len() + 6);
     der.extend_from_slice(crate::pin::der_sequence_header(contents.len()).as_slice());
     der.extend_from_slice(contents);

@@ -37,7 +37,6 @@ impl TlsServer {
     /// Starts a server presenting `served`, answering HTTP GETs (`-www`), and waits until it
     /// accepts connections.
     pub fn start(served: Served) -> Self {
-        let data = testdata();
         let (cert, key, chain) = match served {
             Served::Genuine => ("leaf.pem", "leaf.key", Some("intermediate-ca.pem")),
             Served::Mitm => ("mitm-leaf.pem", "mitm-leaf.key", None),
@@ -45,6 +44,13 @@ impl TlsServer {
                 ("mitm-leaf.pem", "mitm-leaf.key", Some("intermediate-ca.pem"))
             }
         };
+        let data = testdata();
+        Self::start_files(&data.join(cert), &data.join(key), chain.map(|c| data.join(c)).as_deref())
+    }
+
+    /// Starts a server presenting the PEM certificate `cert` (its key `key`), followed by the
+    /// certificates of `chain` when given.
+    pub fn start_files(cert: &Path, key: &Path, chain: Option<&Path>) -> Self {
         // Up to three tries: another process may take the free port between probe and bind.
         for _ in 0..3 {
             let port = free_port();
@@ -54,15 +60,15 @@ impl TlsServer {
                 .arg("-accept")
                 .arg(format!("127.0.0.1:{port}"))
                 .arg("-cert")
-                .arg(data.join(cert))
+                .arg(cert)
                 .arg("-key")
-                .arg(data.join(key))
+                .arg(key)
                 .args(["-www", "-quiet", "-naccept", "1000"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
             if let Some(chain) = chain {
-                command.arg("-cert_chain").arg(data.join(chain));
+                command.arg("-cert_chain").arg(chain);
             }
             let child = command.spawn().expect("openssl s_server starts");
             let mut server = Self { child, port };
