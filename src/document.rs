@@ -34,7 +34,7 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use crate::host::HostPattern;
 use crate::limits::{CERTPIN_MAX_POLICY_LEN, CERTPIN_MAX_TIME};
 use crate::pin::Pin;
-use crate::policy::{Enforcement, PinRules, PinSet, Policy, TrustMode, UnpinnedHosts};
+use crate::policy::{Enforcement, PinRules, PinSet, Policy, Stated, TrustMode, UnpinnedHosts};
 
 /// The only document format this library reads and writes.
 pub const CERTPIN_POLICY_FORMAT: u32 = 1;
@@ -218,7 +218,8 @@ fn check_unique_keys(json: &[u8]) -> Result<bool, DocumentError> {
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
             let mut index = 0;
-            let element = |index| Walk { path: format!("{}[{index}]", self.path), twice: self.twice };
+            let element =
+                |index| Walk { path: format!("{}[{index}]", self.path), twice: self.twice };
             while seq.next_element_seed(element(index))?.is_some() {
                 index += 1;
             }
@@ -359,8 +360,16 @@ fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, Documen
         pins.push(pin);
     }
     let set = PinSet { pattern, pins, rules: entry_rules(key, entry)? };
-    set.check_configured(entry.single_pin).map_err(|problem| refuse(key, problem.to_string()))?;
+    set.check_configured(stated(entry)).map_err(|problem| refuse(key, problem.to_string()))?;
     Ok(set)
+}
+
+/// What an entry states besides its pins and rules.
+pub fn stated(entry: &DomainEntry) -> Stated {
+    Stated {
+        single_pin: entry.single_pin,
+        mode_or_trust: entry.mode.is_some() || entry.trust.is_some(),
+    }
 }
 
 /// The rules an entry gives (`mode`, `trust`, dates, `exclude`, `tofu`), each read and named

@@ -78,9 +78,11 @@ fn write_pin_set(out: &mut String, set: &PinSet) -> std::fmt::Result {
             set.pattern
         );
     }
-    let mode = match rules.enforcement {
-        Enforcement::Enforce => "enforced",
-        Enforcement::ReportOnly => "report-only",
+    let mode = match (rules.tofu, rules.enforcement) {
+        (true, _) if set.pins.is_empty() => "trust on first use, no key learned yet",
+        (true, _) => "trust on first use, key learned",
+        (false, Enforcement::Enforce) => "enforced",
+        (false, Enforcement::ReportOnly) => "report-only",
     };
     let trust = match rules.trust {
         TrustMode::CaAndPins => "CA and pins",

@@ -102,17 +102,20 @@ impl PinSet {
     /// The one check of a configured entry, made by `pin_store_set_domain`, policy documents,
     /// signed updates and `certpin lint` alike:
     ///
-    /// - an exclusion takes no pins and no other option (`single_pin` included);
+    /// - an exclusion takes no pins and no other option (`single_pin`, and `mode` or `trust`
+    ///   even at their defaults, included);
     /// - an entry that enforces or reports (anything but an exclusion or trust on first use)
     ///   needs at least one pin: nothing but `exclude` or an expiry unpins a host;
     /// - an enforced entry needs two, the current key and a backup, unless `single_pin` waives
     ///   it (a set `pin_store_add` made, saved and loaded back);
     /// - report-only needs CA validation;
     /// - a warning date must not come after the expiry.
-    pub fn check_configured(&self, single_pin: bool) -> Result<(), ConfigProblem> {
+    pub fn check_configured(&self, stated: Stated) -> Result<(), ConfigProblem> {
         let rules = &self.rules;
+        let single_pin = stated.single_pin;
         let exclusion = PinRules { excluded: true, ..PinRules::default() };
-        if rules.excluded && (!self.pins.is_empty() || *rules != exclusion || single_pin) {
+        let other_option = *rules != exclusion || single_pin || stated.mode_or_trust;
+        if rules.excluded && (!self.pins.is_empty() || other_option) {
             return Err(ConfigProblem::ExclusionWithOptions);
         }
         if rules.enforcement == Enforcement::ReportOnly && rules.trust == TrustMode::PinsOnly {
@@ -131,6 +134,16 @@ impl PinSet {
         }
         Ok(())
     }
+}
+
+/// What an entry states besides its pins and rules, for [`PinSet::check_configured`] (a
+/// document can say these; the C API cannot, so it passes the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stated {
+    /// `single_pin`: the backup-pin rule is waived.
+    pub single_pin: bool,
+    /// `mode` or `trust` is given, even at its default value.
+    pub mode_or_trust: bool,
 }
 
 /// A rule of [`PinSet::check_configured`] that an entry breaks.
@@ -413,31 +426,48 @@ mod tests {
 
     #[test]
     fn configured_sets_need_a_backup_pin() {
+        const SINGLE: Stated = Stated { single_pin: true, mode_or_trust: false };
         let pattern = HostPattern::parse("a.example").unwrap();
         let mut set = PinSet { pattern, pins: vec![pin(1)], rules: PinRules::default() };
-        assert!(set.check_configured(false).is_err());
-        assert!(set.check_configured(true).is_ok(), "waived for a set pin_store_add made");
+        assert!(set.check_configured(Stated::default()).is_err());
+        assert!(set.check_configured(SINGLE).is_ok(), "waived for a set pin_store_add made");
         set.rules.enforcement = Enforcement::ReportOnly;
-        assert!(set.check_configured(false).is_ok());
+        assert!(set.check_configured(Stated::default()).is_ok());
         set.rules.trust = TrustMode::PinsOnly;
-        assert!(set.check_configured(false).is_err(), "report-only needs CA validation");
+        assert!(
+            set.check_configured(Stated::default()).is_err(),
+            "report-only needs CA validation"
+        );
         set.rules.trust = TrustMode::CaAndPins;
         set.pins.clear();
-        assert_eq!(set.check_configured(false), Err(ConfigProblem::NoPins), "report-only");
+        assert_eq!(
+            set.check_configured(Stated::default()),
+            Err(ConfigProblem::NoPins),
+            "report-only"
+        );
         set.rules.enforcement = Enforcement::Enforce;
-        assert_eq!(set.check_configured(true), Err(ConfigProblem::NoPins), "single_pin");
+        assert_eq!(set.check_configured(SINGLE), Err(ConfigProblem::NoPins), "single_pin");
         set.rules.tofu = true;
-        assert!(set.check_configured(false).is_ok(), "trust on first use learns its pin");
+        assert!(
+            set.check_configured(Stated::default()).is_ok(),
+            "trust on first use learns its pin"
+        );
         set.rules = PinRules { excluded: true, ..PinRules::default() };
-        assert!(set.check_configured(false).is_ok());
-        assert!(set.check_configured(true).is_err(), "an exclusion takes no other option");
+        assert!(set.check_configured(Stated::default()).is_ok());
+        assert!(set.check_configured(SINGLE).is_err(), "an exclusion takes no other option");
         set.rules.enforcement = Enforcement::ReportOnly;
-        assert!(set.check_configured(false).is_err(), "an exclusion takes no other option");
+        assert!(
+            set.check_configured(Stated::default()).is_err(),
+            "an exclusion takes no other option"
+        );
+        set.rules.enforcement = Enforcement::Enforce;
+        let mode = Stated { single_pin: false, mode_or_trust: true };
+        assert!(set.check_configured(mode).is_err(), "not even an explicit default");
         set.rules = PinRules::default();
         set.pins = vec![pin(1), pin(2)];
-        assert!(set.check_configured(false).is_ok());
+        assert!(set.check_configured(Stated::default()).is_ok());
         set.rules.warn_after = Some(10);
         set.rules.expires_at = Some(5);
-        assert!(set.check_configured(false).is_err());
+        assert!(set.check_configured(Stated::default()).is_err());
     }
 }

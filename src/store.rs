@@ -17,7 +17,7 @@ use crate::host::HostPattern;
 use crate::limits::CERTPIN_MAX_ANCHORS;
 use crate::persist::write_atomically;
 use crate::pin::Pin;
-use crate::policy::{PinRules, PinSet, Policy, UnpinnedHosts};
+use crate::policy::{PinRules, PinSet, Policy, Stated, UnpinnedHosts};
 use crate::report::{ReportLog, build_report};
 use crate::result::PinError;
 use crate::update::{UpdateError, UpdateKey, check_freshness, open_update};
@@ -208,7 +208,7 @@ impl PinStore {
             }
         }
         let set = PinSet { pattern, pins: parsed, rules };
-        set.check_configured(false).map_err(|_| PinError::BadConfig)?;
+        set.check_configured(Stated::default()).map_err(|_| PinError::BadConfig)?;
         self.update(|snapshot| {
             let mut policy = snapshot.policy.with_pin_set(set)?;
             policy.keep_learned_keys(&snapshot.policy)?;
@@ -303,12 +303,8 @@ impl PinStore {
         // The version is compared under the writer lock, so two updates racing cannot both
         // pass against the same old version.
         let applied = self.update(|snapshot| {
-            let fresh = check_freshness(
-                &update,
-                snapshot.version,
-                snapshot.min_update_version,
-                unix_time,
-            );
+            let fresh =
+                check_freshness(&update, snapshot.version, snapshot.min_update_version, unix_time);
             if let Err(error) = fresh {
                 let code = error.error;
                 refused = Some(error);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use certpin::document::{
     DOCUMENT_KEYS, DOMAIN_ENTRY_KEYS, Document, DomainEntry, entry_pattern, entry_rules,
-    format_time, parse_document, parse_time,
+    format_time, parse_document, parse_time, stated,
 };
 use certpin::host::{HostName, HostPattern, parent};
 use certpin::pin::Pin;
@@ -239,7 +239,7 @@ impl Linter<'_> {
         {
             let pins = valid.iter().map(|(_, pin)| *pin).collect();
             let set = PinSet { pattern: pattern.clone(), pins, rules };
-            if let Err(problem) = set.check_configured(entry.single_pin) {
+            if let Err(problem) = set.check_configured(stated(entry)) {
                 let at = match problem {
                     ConfigProblem::NoPins | ConfigProblem::MissingBackup => &pins_key,
                     _ => key,
@@ -322,7 +322,8 @@ impl Linter<'_> {
     /// one is reported (`weaker-wins`: hosts there lose their enforced pins); any other
     /// overlap is reported unless the winner is an exclusion.
     fn overlaps(&mut self, patterns: &[(String, HostPattern, PinRules)]) {
-        let weak = |rules: &PinRules| rules.excluded || rules.enforcement == Enforcement::ReportOnly;
+        let weak =
+            |rules: &PinRules| rules.excluded || rules.enforcement == Enforcement::ReportOnly;
         let enforced =
             |rules: &PinRules| !rules.excluded && rules.enforcement == Enforcement::Enforce;
         for (index, (key, pattern, rules)) in patterns.iter().enumerate() {

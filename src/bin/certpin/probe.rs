@@ -229,13 +229,16 @@ fn path_keys(
             source: format!("chain [{index}]"),
         })
         .collect();
-    let anchor_file = anchors.iter().find(|(_, der)| Pin::of_certificate(der).ok() == Some(*anchor_pin));
+    let anchor_file =
+        anchors.iter().find(|(_, der)| Pin::of_certificate(der).ok() == Some(*anchor_pin));
     keys.push(ChainKey {
         role: Role::Root,
         pin: *anchor_pin,
         subject: anchor_name_text(&path.anchor_subject),
-        source: anchor_file
-            .map_or_else(|| "webpki-roots".to_owned(), |(file, _)| format!("anchor {}", file.display())),
+        source: anchor_file.map_or_else(
+            || "webpki-roots".to_owned(),
+            |(file, _)| format!("anchor {}", file.display()),
+        ),
     });
     keys
 }
