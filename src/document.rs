@@ -36,7 +36,7 @@ use crate::host::HostPattern;
 use crate::limits::{CERTPIN_MAX_POLICY_LEN, CERTPIN_MAX_TIME};
 use crate::pin::Pin;
 use crate::policy::{
-    Enforcement, PinRules, PinSet, Policy, TrustMode, UnpinnedHosts, ValidationProfile,
+    Enforcement, PinRules, PinSet, Policy, Stated, TrustMode, UnpinnedHosts, ValidationProfile,
 };
 
 /// The only document format this library reads and writes.
@@ -64,8 +64,15 @@ fn refuse(key: impl Into<String>, problem: impl Into<String>) -> DocumentError {
 }
 
 /// The keys a document may have at the top level (the fields of [`Document`]).
-pub const DOCUMENT_KEYS: &[&str] =
-    &["certpin_policy", "version", "expires", "unpinned_hosts", "validation_profile", "domains"];
+pub const DOCUMENT_KEYS: &[&str] = &[
+    "certpin_policy",
+    "version",
+    "min_update_version",
+    "expires",
+    "unpinned_hosts",
+    "validation_profile",
+    "domains",
+];
 
 /// The keys a domain entry may have (the fields of [`DomainEntry`]).
 pub const DOMAIN_ENTRY_KEYS: &[&str] = &[
@@ -89,6 +96,11 @@ pub struct Document {
     /// The policy's version number; signed updates must increase it.
     #[serde(default)]
     pub version: u64,
+    /// Anti-rollback: no signed update older than this version is accepted, whatever the
+    /// policy's own version (a store's save writes the highest version it ever accepted, so
+    /// that loading the file restores it). A load only ever raises the store's floor.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub min_update_version: u64,
     /// When the document itself stops being acceptable as an update.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
@@ -99,14 +111,14 @@ pub struct Document {
     /// only when strict, so a default policy's document is as it was before the key existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_profile: Option<String>,
-    /// Host pattern → its entry. A key given twice refuses the document.
-    #[serde(default, deserialize_with = "unique_keys")]
+    /// Host pattern → its entry.
+    #[serde(default, deserialize_with = "domain_entries")]
     pub domains: BTreeMap<String, DomainEntry>,
 }
 
-/// Reads a JSON object into a map, refusing a key given twice (serde_json would keep the
-/// last one silently, and a policy must not lose a domain without a word).
-fn unique_keys<'de, D: serde::Deserializer<'de>>(
+/// Reads the `domains` object, naming the entry in any error about it. (A key given twice is
+/// refused before, by [`check_unique_keys`].)
+fn domain_entries<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<BTreeMap<String, DomainEntry>, D::Error> {
     struct Visitor;
@@ -122,9 +134,6 @@ fn unique_keys<'de, D: serde::Deserializer<'de>>(
             let mut domains = BTreeMap::new();
             use serde::de::Error;
             while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
-                if domains.contains_key(&key) {
-                    return Err(A::Error::custom(format!("domain {key:?} given twice")));
-                }
                 // serde would also read a struct from an array; an entry must be an object.
                 if !value.is_object() {
                     return Err(A::Error::custom(format!("domains.{key:?}: must be an object")));
@@ -177,6 +186,99 @@ fn is_false(value: &bool) -> bool {
     !*value
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
+/// Walks a JSON text with serde_json, refusing an object that gives a key twice, at any depth
+/// (serde_json keeps the last value silently: `"expires"` twice would mean the later date).
+/// Returns whether the text is a JSON object.
+fn check_unique_keys(json: &[u8]) -> Result<bool, DocumentError> {
+    use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+
+    /// Where the walk is (`domains."a.example".pins`), and the first key given twice.
+    struct Walk<'a> {
+        path: String,
+        twice: &'a RefCell<Option<String>>,
+    }
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = bool;
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = bool;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let plain = key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+                let path = match (self.path.is_empty(), plain) {
+                    (true, _) => key.clone(),
+                    (false, true) => format!("{}.{key}", self.path),
+                    (false, false) => format!("{}.{key:?}", self.path),
+                };
+                if !seen.insert(key) {
+                    *self.twice.borrow_mut() = Some(path);
+                    return Err(A::Error::custom("a key given twice"));
+                }
+                map.next_value_seed(Walk { path, twice: self.twice })?;
+            }
+            Ok(true)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+            let mut index = 0;
+            let element =
+                |index| Walk { path: format!("{}[{index}]", self.path), twice: self.twice };
+            while seq.next_element_seed(element(index))?.is_some() {
+                index += 1;
+            }
+            Ok(false)
+        }
+        fn visit_bool<E: Error>(self, _: bool) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_i64<E: Error>(self, _: i64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_u64<E: Error>(self, _: u64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_f64<E: Error>(self, _: f64) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_str<E: Error>(self, _: &str) -> Result<bool, E> {
+            Ok(false)
+        }
+        fn visit_unit<E: Error>(self) -> Result<bool, E> {
+            Ok(false)
+        }
+    }
+
+    let twice = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let walked = Walk { path: String::new(), twice: &twice }
+        .deserialize(&mut deserializer)
+        .and_then(|is_object| deserializer.end().map(|()| is_object));
+    match (walked, twice.into_inner()) {
+        (_, Some(path)) => Err(refuse(path, "given twice (a key may appear once per object)")),
+        (Ok(is_object), None) => Ok(is_object),
+        (Err(error), None) => Err(json_error(error)),
+    }
+}
+
+/// A serde_json error as a document error: the position as the key, the message without it.
+fn json_error(error: serde_json::Error) -> DocumentError {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    let problem = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+    refuse(format!("line {} column {}", error.line(), error.column()), problem)
+}
+
 /// A document read into a policy, with its document-level fields.
 #[derive(Clone, Debug)]
 pub struct LoadedPolicy {
@@ -184,6 +286,8 @@ pub struct LoadedPolicy {
     pub policy: Policy,
     /// The document's version number.
     pub version: u64,
+    /// The document's anti-rollback floor (`min_update_version`, 0 when absent).
+    pub min_update_version: u64,
     /// The document's own expiry, in Unix seconds.
     pub expires_at: Option<u64>,
 }
@@ -194,18 +298,11 @@ pub fn parse_document(json: &[u8]) -> Result<LoadedPolicy, DocumentError> {
     if json.len() > CERTPIN_MAX_POLICY_LEN {
         return Err(refuse("(document)", format!("larger than {CERTPIN_MAX_POLICY_LEN} bytes")));
     }
-    let position = |error: serde_json::Error| {
-        // serde_json ends its message with the position; it is given once, as the key.
-        let text = error.to_string();
-        let suffix = format!(" at line {} column {}", error.line(), error.column());
-        let problem = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
-        refuse(format!("line {} column {}", error.line(), error.column()), problem)
-    };
     // serde would also read the document from an array: it must be an object.
-    if !serde_json::from_slice::<serde_json::Value>(json).map_err(position)?.is_object() {
+    if !check_unique_keys(json)? {
         return Err(refuse("(document)", "must be a JSON object"));
     }
-    let document: Document = serde_json::from_slice(json).map_err(position)?;
+    let document: Document = serde_json::from_slice(json).map_err(json_error)?;
     if document.certpin_policy != CERTPIN_POLICY_FORMAT {
         return Err(refuse("certpin_policy", format!("must be {CERTPIN_POLICY_FORMAT}")));
     }
@@ -235,7 +332,12 @@ pub fn parse_document(json: &[u8]) -> Result<LoadedPolicy, DocumentError> {
             refuse(&key, "the document has more pins or patterns than a store can hold")
         })?;
     }
-    Ok(LoadedPolicy { policy, version: document.version, expires_at })
+    Ok(LoadedPolicy {
+        policy,
+        version: document.version,
+        min_update_version: document.min_update_version,
+        expires_at,
+    })
 }
 
 /// The pattern of the entry under `key` for `name`, with `include_subdomains` applied (an
@@ -276,7 +378,23 @@ fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, Documen
         }
         pins.push(pin);
     }
-    let rules = PinRules {
+    let set = PinSet { pattern, pins, rules: entry_rules(key, entry)? };
+    set.check_configured(stated(entry)).map_err(|problem| refuse(key, problem.to_string()))?;
+    Ok(set)
+}
+
+/// What an entry states besides its pins and rules.
+pub fn stated(entry: &DomainEntry) -> Stated {
+    Stated {
+        single_pin: entry.single_pin,
+        mode_or_trust: entry.mode.is_some() || entry.trust.is_some(),
+    }
+}
+
+/// The rules an entry gives (`mode`, `trust`, dates, `exclude`, `tofu`), each read and named
+/// at its key; whether they make a sound entry is [`PinSet::check_configured`]'s to say.
+pub fn entry_rules(key: &str, entry: &DomainEntry) -> Result<PinRules, DocumentError> {
+    Ok(PinRules {
         enforcement: match entry.mode.as_deref() {
             None | Some("enforce") => Enforcement::Enforce,
             Some("report_only") => Enforcement::ReportOnly,
@@ -309,10 +427,7 @@ fn pin_set(key: &str, name: &str, entry: &DomainEntry) -> Result<PinSet, Documen
             .transpose()?,
         excluded: entry.exclude,
         tofu: entry.tofu,
-    };
-    let set = PinSet { pattern, pins, rules };
-    set.check_configured(entry.single_pin).map_err(|problem| refuse(key, problem))?;
-    Ok(set)
+    })
 }
 
 /// Unix seconds from an RFC 3339 date-time (`2027-06-01T00:00:00Z`) or a date (`2027-06-01`,
@@ -342,7 +457,12 @@ pub fn format_time(unix_time: u64) -> String {
 }
 
 /// The document for a policy: what a store exports, and reads back the same.
-pub fn policy_document(policy: &Policy, version: u64, expires_at: Option<u64>) -> Document {
+pub fn policy_document(
+    policy: &Policy,
+    version: u64,
+    min_update_version: u64,
+    expires_at: Option<u64>,
+) -> Document {
     let domains = policy
         .pin_sets()
         .into_iter()
@@ -351,6 +471,7 @@ pub fn policy_document(policy: &Policy, version: u64, expires_at: Option<u64>) -
     Document {
         certpin_policy: CERTPIN_POLICY_FORMAT,
         version,
+        min_update_version,
         expires: expires_at.map(format_time),
         unpinned_hosts: Some(
             match policy.unpinned_hosts {
@@ -405,6 +526,7 @@ mod tests {
         assert_eq!(entry_keys, expected);
 
         let document = Document {
+            min_update_version: 1,
             expires: Some("e".into()),
             unpinned_hosts: Some("u".into()),
             validation_profile: Some("v".into()),
@@ -451,7 +573,7 @@ mod tests {
             policy.lookup(&HostName::parse("old.example.com").unwrap()).unwrap().rules.excluded
         );
         // Export and read back: the same policy.
-        let exported = serde_json::to_vec(&policy_document(policy, 4, None)).unwrap();
+        let exported = serde_json::to_vec(&policy_document(policy, 4, 0, None)).unwrap();
         let again = parse_document(&exported).unwrap();
         assert_eq!(again.policy.pin_sets().len(), 4);
         for (a, b) in policy.pin_sets().iter().zip(again.policy.pin_sets()) {

@@ -81,9 +81,11 @@ fn write_pin_set(out: &mut String, set: &PinSet) -> std::fmt::Result {
             set.pattern
         );
     }
-    let mode = match rules.enforcement {
-        Enforcement::Enforce => "enforced",
-        Enforcement::ReportOnly => "report-only",
+    let mode = match (rules.tofu, rules.enforcement) {
+        (true, _) if set.pins.is_empty() => "trust on first use, no key learned yet",
+        (true, _) => "trust on first use, key learned",
+        (false, Enforcement::Enforce) => "enforced",
+        (false, Enforcement::ReportOnly) => "report-only",
     };
     let trust = match rules.trust {
         TrustMode::CaAndPins => "CA and pins",
@@ -152,7 +154,7 @@ fn certificate_summary(der: &[u8]) -> Option<(Pin, String)> {
 }
 
 /// The text of an anchor's Name, which webpki keeps as DER contents without the outer SEQUENCE.
-fn anchor_name_text(contents: &[u8]) -> String {
+pub fn anchor_name_text(contents: &[u8]) -> String {
     let mut der = Vec::with_capacity(contents.len() + 6);
     der.extend_from_slice(crate::pin::der_sequence_header(contents.len()).as_slice());
     der.extend_from_slice(contents);

@@ -1,8 +1,10 @@
 //! The pinning policy: which pins apply to which hosts, and how.
 //!
 //! A [`Policy`] is an immutable value; a store publishes a new one on every change. Lookup
-//! applies only the most specific pattern that covers a host: the exact name, then the `*.`
-//! pattern one label up, then `**.` patterns from the longest suffix to the shortest.
+//! applies only the most specific pattern that covers a host: the one with the most fixed
+//! labels, and at equal fixed labels the exact name before `*.` before `**.`. In order: the
+//! exact name, `**.name` (the name itself, named in full), the `*.` pattern one label up,
+//! then `**.` patterns from the longest suffix to the shortest.
 
 use std::sync::Arc;
 
@@ -97,32 +99,97 @@ impl PinSet {
         !rules.excluded && !rules.tofu && rules.enforcement == Enforcement::Enforce
     }
 
-    /// Checks the rules a configured set must follow: an enforced set (not excluded, not
-    /// trust-on-first-use) needs at least two pins, so that one can be a backup, unless
-    /// `single_pin` waives it (a set `pin_store_add` made, saved and loaded back); report-only
-    /// needs CA validation; and a warning date must come before the expiry. Returns the reason
-    /// when it does not.
-    pub fn check_configured(&self, single_pin: bool) -> Result<(), &'static str> {
+    /// The one check of a configured entry, made by `pin_store_set_domain`, policy documents,
+    /// signed updates and `certpin lint` alike:
+    ///
+    /// - an exclusion takes no pins and no other option (`single_pin`, and `mode` or `trust`
+    ///   even at their defaults, included);
+    /// - an entry that enforces or reports (anything but an exclusion or trust on first use)
+    ///   needs at least one pin: nothing but `exclude` or an expiry unpins a host;
+    /// - an enforced entry needs two, the current key and a backup, unless `single_pin` waives
+    ///   it (a set `pin_store_add` made, saved and loaded back);
+    /// - report-only needs CA validation;
+    /// - a warning date must not come after the expiry.
+    pub fn check_configured(&self, stated: Stated) -> Result<(), ConfigProblem> {
         let rules = &self.rules;
-        if rules.excluded && (!self.pins.is_empty() || rules.tofu) {
-            return Err("an excluded domain takes no pins and no other option");
+        let single_pin = stated.single_pin;
+        let exclusion = PinRules { excluded: true, ..PinRules::default() };
+        let other_option = *rules != exclusion || single_pin || stated.mode_or_trust;
+        if rules.excluded && (!self.pins.is_empty() || other_option) {
+            return Err(ConfigProblem::ExclusionWithOptions);
         }
         if rules.enforcement == Enforcement::ReportOnly && rules.trust == TrustMode::PinsOnly {
-            return Err(
-                "report-only needs CA validation: with pins only, nothing would be checked",
-            );
+            return Err(ConfigProblem::ReportOnlyWithoutCa);
+        }
+        if !rules.excluded && !rules.tofu && self.pins.is_empty() {
+            return Err(ConfigProblem::NoPins);
         }
         if self.needs_backup() && !single_pin && self.pins.len() < 2 {
-            return Err(
-                "an enforced pin set needs at least two pins: the current key and a backup",
-            );
+            return Err(ConfigProblem::MissingBackup);
         }
         if let (Some(warn), Some(expires)) = (rules.warn_after, rules.expires_at)
             && warn > expires
         {
-            return Err("the warning date comes after the expiry date");
+            return Err(ConfigProblem::WarningAfterExpiry);
         }
         Ok(())
+    }
+}
+
+/// What an entry states besides its pins and rules, for [`PinSet::check_configured`] (a
+/// document can say these; the C API cannot, so it passes the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stated {
+    /// `single_pin`: the backup-pin rule is waived.
+    pub single_pin: bool,
+    /// `mode` or `trust` is given, even at its default value.
+    pub mode_or_trust: bool,
+}
+
+/// A rule of [`PinSet::check_configured`] that an entry breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// An exclusion with pins or another option.
+    ExclusionWithOptions,
+    /// Report-only with pins-only trust: nothing would be checked.
+    ReportOnlyWithoutCa,
+    /// An entry that enforces or reports, with no pin: it would unpin its hosts.
+    NoPins,
+    /// An enforced entry with one pin and no `single_pin`.
+    MissingBackup,
+    /// `warn_after` after `expires`.
+    WarningAfterExpiry,
+}
+
+impl ConfigProblem {
+    /// A short name for the rule (the `check` of a `certpin lint` finding).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ExclusionWithOptions => "exclusion-with-options",
+            Self::ReportOnlyWithoutCa => "report-only-without-ca",
+            Self::NoPins => "no-pins",
+            Self::MissingBackup => "missing-backup",
+            Self::WarningAfterExpiry => "warning-after-expiry",
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ExclusionWithOptions => "an excluded domain takes no pins and no other option",
+            Self::ReportOnlyWithoutCa => {
+                "report-only needs CA validation: with pins only, nothing would be checked"
+            }
+            Self::NoPins => {
+                "an entry that enforces or reports needs at least one pin: with none it would \
+                 unpin its hosts (only \"exclude\" or an expiry may)"
+            }
+            Self::MissingBackup => {
+                "an enforced pin set needs at least two pins: the current key and a backup"
+            }
+            Self::WarningAfterExpiry => "the warning date comes after the expiry date",
+        })
     }
 }
 
@@ -170,6 +237,10 @@ impl Policy {
             return Some(set);
         }
         let name = host.dns()?;
+        // `**.name` has as many fixed labels as the name itself: more than `*.parent`.
+        if let Some(set) = self.any_depth.get(name) {
+            return Some(set);
+        }
         if !self.one_label.is_empty()
             && let Some(set) = parent(name).and_then(|base| self.one_label.get(base))
         {
@@ -178,7 +249,7 @@ impl Policy {
         if self.any_depth.is_empty() {
             return None;
         }
-        let mut suffix = Some(name);
+        let mut suffix = parent(name);
         while let Some(base) = suffix {
             if let Some(set) = self.any_depth.get(base) {
                 return Some(set);
@@ -240,6 +311,38 @@ impl Policy {
             HostPattern::OneLabel(base) => self.one_label.insert(base.clone(), set),
             HostPattern::AnyDepth(base) => self.any_depth.insert(base.clone(), set),
         };
+        Ok(())
+    }
+
+    /// Carries over the keys `current` learned by trust on first use into this policy, which
+    /// is about to replace it (a document loaded, an update applied): a trust-on-first-use
+    /// entry that this policy keeps keeps its learned pins beside any it gives, and a host
+    /// learned under a wildcard trust-on-first-use pattern keeps its key while a
+    /// trust-on-first-use pattern still covers it. Keys go only with their entry. Fails past
+    /// the store's limits, changing nothing that matters (the caller drops `self`).
+    pub fn keep_learned_keys(&mut self, current: &Policy) -> Result<(), PinError> {
+        for learned in current.pin_sets() {
+            if !learned.rules.tofu || learned.pins.is_empty() {
+                continue;
+            }
+            let kept = match (self.get(&learned.pattern), &learned.pattern) {
+                (Some(entry), _) if entry.rules.tofu => {
+                    let mut pins = entry.pins.clone();
+                    pins.extend(learned.pins.iter().filter(|pin| !entry.pins.contains(pin)));
+                    PinSet { pattern: entry.pattern.clone(), pins, rules: entry.rules }
+                }
+                (None, HostPattern::Exact(host)) => match self.lookup(host) {
+                    Some(under) if under.rules.tofu => PinSet {
+                        pattern: learned.pattern.clone(),
+                        pins: learned.pins.clone(),
+                        rules: under.rules,
+                    },
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            self.insert_pin_set(kept)?;
+        }
         Ok(())
     }
 
@@ -309,6 +412,13 @@ mod tests {
         assert_eq!(applied(&p, "example.com").as_deref(), Some("**.example.com"));
         assert_eq!(applied(&p, "example.org"), None);
         assert_eq!(applied(&p, "badexample.com"), None);
+        // More fixed labels win: `**.api.example.com` names api.example.com in full, so it
+        // beats `*.example.com` there; at equal fixed labels `*.` beats `**.`.
+        let p = policy(&[("*.example.com", 1), ("**.api.example.com", 2), ("**.example.com", 3)]);
+        assert_eq!(applied(&p, "api.example.com").as_deref(), Some("**.api.example.com"));
+        assert_eq!(applied(&p, "www.example.com").as_deref(), Some("*.example.com"));
+        assert_eq!(applied(&p, "a.api.example.com").as_deref(), Some("**.api.example.com"));
+        assert_eq!(applied(&p, "a.www.example.com").as_deref(), Some("**.example.com"));
     }
 
     #[test]
@@ -329,20 +439,48 @@ mod tests {
 
     #[test]
     fn configured_sets_need_a_backup_pin() {
+        const SINGLE: Stated = Stated { single_pin: true, mode_or_trust: false };
         let pattern = HostPattern::parse("a.example").unwrap();
         let mut set = PinSet { pattern, pins: vec![pin(1)], rules: PinRules::default() };
-        assert!(set.check_configured(false).is_err());
-        assert!(set.check_configured(true).is_ok(), "waived for a set pin_store_add made");
+        assert!(set.check_configured(Stated::default()).is_err());
+        assert!(set.check_configured(SINGLE).is_ok(), "waived for a set pin_store_add made");
         set.rules.enforcement = Enforcement::ReportOnly;
-        assert!(set.check_configured(false).is_ok());
+        assert!(set.check_configured(Stated::default()).is_ok());
         set.rules.trust = TrustMode::PinsOnly;
-        assert!(set.check_configured(false).is_err(), "report-only needs CA validation");
+        assert!(
+            set.check_configured(Stated::default()).is_err(),
+            "report-only needs CA validation"
+        );
         set.rules.trust = TrustMode::CaAndPins;
+        set.pins.clear();
+        assert_eq!(
+            set.check_configured(Stated::default()),
+            Err(ConfigProblem::NoPins),
+            "report-only"
+        );
         set.rules.enforcement = Enforcement::Enforce;
-        set.pins.push(pin(2));
-        assert!(set.check_configured(false).is_ok());
+        assert_eq!(set.check_configured(SINGLE), Err(ConfigProblem::NoPins), "single_pin");
+        set.rules.tofu = true;
+        assert!(
+            set.check_configured(Stated::default()).is_ok(),
+            "trust on first use learns its pin"
+        );
+        set.rules = PinRules { excluded: true, ..PinRules::default() };
+        assert!(set.check_configured(Stated::default()).is_ok());
+        assert!(set.check_configured(SINGLE).is_err(), "an exclusion takes no other option");
+        set.rules.enforcement = Enforcement::ReportOnly;
+        assert!(
+            set.check_configured(Stated::default()).is_err(),
+            "an exclusion takes no other option"
+        );
+        set.rules.enforcement = Enforcement::Enforce;
+        let mode = Stated { single_pin: false, mode_or_trust: true };
+        assert!(set.check_configured(mode).is_err(), "not even an explicit default");
+        set.rules = PinRules::default();
+        set.pins = vec![pin(1), pin(2)];
+        assert!(set.check_configured(Stated::default()).is_ok());
         set.rules.warn_after = Some(10);
         set.rules.expires_at = Some(5);
-        assert!(set.check_configured(false).is_err());
+        assert!(set.check_configured(Stated::default()).is_err());
     }
 }

@@ -17,7 +17,7 @@ use crate::host::HostPattern;
 use crate::limits::CERTPIN_MAX_ANCHORS;
 use crate::persist::write_atomically;
 use crate::pin::Pin;
-use crate::policy::{PinRules, PinSet, Policy, UnpinnedHosts, ValidationProfile};
+use crate::policy::{PinRules, PinSet, Policy, Stated, UnpinnedHosts, ValidationProfile};
 use crate::report::{ReportLog, build_report};
 use crate::result::PinError;
 use crate::update::{UpdateError, UpdateKey, check_freshness, open_update};
@@ -56,6 +56,10 @@ pub struct Snapshot {
     pub generation: u64,
     /// The version number of the policy document last loaded (0 if none).
     pub version: u64,
+    /// Anti-rollback: the highest signed-update version this store has accepted, or was told
+    /// of (by a saved document's `min_update_version` or `pin_store_set_min_update_version`).
+    /// It only ever rises; no older signed update applies.
+    pub min_update_version: u64,
     /// The expiry of the policy document last loaded, in Unix seconds.
     pub expires_at: Option<u64>,
     /// Keys trusted to sign policy updates.
@@ -204,12 +208,14 @@ impl PinStore {
             }
         }
         let set = PinSet { pattern, pins: parsed, rules };
-        set.check_configured(false).map_err(|_| PinError::BadConfig)?;
+        set.check_configured(Stated::default()).map_err(|_| PinError::BadConfig)?;
         self.update(|snapshot| {
-            if snapshot.policy.get(&set.pattern).is_some_and(|old| **old == set) {
+            let mut policy = snapshot.policy.with_pin_set(set)?;
+            policy.keep_learned_keys(&snapshot.policy)?;
+            if policy == snapshot.policy {
                 return Ok(Change::Nothing);
             }
-            snapshot.policy = snapshot.policy.with_pin_set(set)?;
+            snapshot.policy = policy;
             Ok(Change::Policy)
         })
     }
@@ -232,20 +238,25 @@ impl PinStore {
         })
     }
 
-    /// Replaces the policy (every domain, the unpinned-host rule and the validation profile; not
-    /// the trust anchors)
-    /// with a JSON policy document. A document with any problem is refused whole and the store
-    /// keeps its policy.
+    /// Replaces the policy (every domain, the unpinned-host rule and the validation profile;
+    /// not the trust anchors) with a JSON policy document. Keys learned by trust on first use
+    /// stay where the document keeps their entry, and the anti-rollback floor only rises. A
+    /// document with any problem is refused whole and the store keeps its policy.
     pub fn load_policy(&self, json: &[u8]) -> Result<(), DocumentError> {
         let loaded = parse_document(json)?;
         self.update(|snapshot| {
-            let same = snapshot.policy == loaded.policy
+            let mut policy = loaded.policy;
+            policy.keep_learned_keys(&snapshot.policy).map_err(|_| PinError::BadConfig)?;
+            let floor = snapshot.min_update_version.max(loaded.min_update_version);
+            let state = floor != snapshot.min_update_version;
+            snapshot.min_update_version = floor;
+            let same = snapshot.policy == policy
                 && snapshot.version == loaded.version
                 && snapshot.expires_at == loaded.expires_at;
             if same {
-                return Ok(Change::Nothing);
+                return Ok(if state { Change::State } else { Change::Nothing });
             }
-            snapshot.policy = loaded.policy;
+            snapshot.policy = policy;
             snapshot.version = loaded.version;
             snapshot.expires_at = loaded.expires_at;
             Ok(Change::Policy)
@@ -257,7 +268,12 @@ impl PinStore {
     /// `load_policy` reads back to the same policy.
     pub fn export_policy(&self) -> String {
         let snapshot = self.current.load();
-        let document = policy_document(&snapshot.policy, snapshot.version, snapshot.expires_at);
+        let document = policy_document(
+            &snapshot.policy,
+            snapshot.version,
+            snapshot.min_update_version,
+            snapshot.expires_at,
+        );
         serde_json::to_string_pretty(&document).unwrap_or_default() + "\n"
     }
 
@@ -296,14 +312,20 @@ impl PinStore {
         // The version is compared under the writer lock, so two updates racing cannot both
         // pass against the same old version.
         let applied = self.update(|snapshot| {
-            if let Err(error) = check_freshness(&update, snapshot.version, unix_time) {
+            let fresh =
+                check_freshness(&update, snapshot.version, snapshot.min_update_version, unix_time);
+            if let Err(error) = fresh {
                 let code = error.error;
                 refused = Some(error);
                 return Err(code);
             }
-            snapshot.policy = update.policy.clone();
+            let mut policy = update.policy.clone();
+            policy.keep_learned_keys(&snapshot.policy).map_err(|_| PinError::BadConfig)?;
+            snapshot.policy = policy;
             snapshot.version = update.version;
             snapshot.expires_at = update.expires_at;
+            snapshot.min_update_version =
+                snapshot.min_update_version.max(update.version).max(update.min_update_version);
             Ok(Change::Policy)
         });
         match (applied, refused) {
@@ -311,6 +333,19 @@ impl PinStore {
             (Err(_), Some(error)) => Err(error),
             (Err(error), None) => Err(UpdateError { error, problem: error.to_string() }),
         }
+    }
+
+    /// Raises the anti-rollback floor to `version` (for an app that keeps the highest accepted
+    /// update version its own way): no signed update older than it applies. The floor never
+    /// goes down; a lower `version` changes nothing.
+    pub fn raise_min_update_version(&self, version: u64) {
+        let _ = self.update(|snapshot| {
+            if version <= snapshot.min_update_version {
+                return Ok(Change::Nothing);
+            }
+            snapshot.min_update_version = version;
+            Ok(Change::State)
+        });
     }
 
     /// Trusts the DER certificate `der` as a root. On error the store is unchanged.

@@ -3,10 +3,10 @@
 //!
 //! Applying an update checks, in this order: the signature is by a trusted key
 //! (`PIN_ERR_BAD_SIGNATURE`); the document is well formed and carries a version and an expiry
-//! (`PIN_ERR_BAD_CONFIG`); its version is strictly greater than the store's
-//! (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed document); it has not expired
-//! (`PIN_ERR_STALE_UPDATE` too: an expired document is stale). Only then is the new policy
-//! swapped in, in one atomic step.
+//! (`PIN_ERR_BAD_CONFIG`); its version is strictly greater than the store's, and not below the
+//! highest version the store ever accepted (`PIN_ERR_STALE_UPDATE`: no rollback to an older
+//! signed document, across restarts too); it has not expired (`PIN_ERR_STALE_UPDATE` too: an
+//! expired document is stale). Only then is the new policy swapped in, in one atomic step.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -41,15 +41,16 @@ impl UpdateKey {
 }
 
 /// Reads a detached signature: the 64 raw bytes, or their standard base64 (what
-/// `certpin sign` writes), surrounding white space allowed.
+/// `certpin sign` writes) with any ASCII white space around or inside it (as `openssl base64`
+/// wraps its output at 64 columns).
 pub fn parse_signature(bytes: &[u8]) -> Result<[u8; CERTPIN_SIGNATURE_LEN], PinError> {
     let mut signature = [0u8; CERTPIN_SIGNATURE_LEN];
     if bytes.len() == CERTPIN_SIGNATURE_LEN {
         signature.copy_from_slice(bytes);
         return Ok(signature);
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| PinError::BadSignature)?.trim();
-    match STANDARD.decode_slice(text, &mut signature) {
+    let text: Vec<u8> = bytes.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    match STANDARD.decode_slice(&text, &mut signature) {
         Ok(CERTPIN_SIGNATURE_LEN) if text.len() == 88 => Ok(signature),
         _ => Err(PinError::BadSignature),
     }
@@ -110,10 +111,14 @@ pub fn open_update(
     Ok(loaded)
 }
 
-/// The last two checks: the update is newer than the store's policy and not expired.
+/// The last two checks: the update is newer than the store's policy (`current_version`), not
+/// older than the highest version the store ever accepted (`min_version`, which survives
+/// restarts: re-applying that same update after loading an older built-in policy passes),
+/// and not expired.
 pub fn check_freshness(
     update: &LoadedPolicy,
     current_version: u64,
+    min_version: u64,
     unix_time: u64,
 ) -> Result<(), UpdateError> {
     if update.version <= current_version {
@@ -121,6 +126,16 @@ pub fn check_freshness(
             PinError::StaleUpdate,
             format!(
                 "version {} is not newer than the current version {current_version}",
+                update.version
+            ),
+        ));
+    }
+    if update.version < min_version {
+        return Err(refuse(
+            PinError::StaleUpdate,
+            format!(
+                "version {} is older than version {min_version}, which this store has already \
+                 accepted (no rollback)",
                 update.version
             ),
         ));

@@ -189,7 +189,7 @@ fn lint_flags_each_problem_of_the_bad_sample() {
         ("error", "bad-pin", r#"domains."static.example.net".pins[1]"#),
         ("error", "backup-on-chain", r#"domains."api.example.com".pins"#),
         ("warning", "single-ca", r#"domains."api.example.com".pins"#),
-        ("warning", "expired", r#"domains."**.example.com".expires"#),
+        ("error", "expired", r#"domains."**.example.com".expires"#),
         ("warning", "expiring", r#"domains."static.example.net".expires"#),
         ("warning", "overlap", r#"domains."api.example.com""#),
     ] {
@@ -204,7 +204,7 @@ fn lint_flags_each_problem_of_the_bad_sample() {
     let output = certpin(&["lint", "testdata/policy-bad.json", "--at", AT]);
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
-    assert!(text.starts_with("testdata/policy-bad.json: 3 error(s), 3 warning(s)"), "{text}");
+    assert!(text.starts_with("testdata/policy-bad.json: 4 error(s), 2 warning(s)"), "{text}");
     assert!(!text.contains("backup-on-chain"));
     assert!(text.contains("unknown key (did you mean \"expires\"?)"), "{text}");
 }
@@ -232,7 +232,8 @@ fn lint_flags_a_generated_bad_document() {
     for (severity, check, key) in [
         ("error", "unknown-key", "domain"),
         ("warning", "expired", "expires"),
-        ("warning", "overlap", r#"domains."*.example.org""#),
+        ("warning", "weaker-wins", r#"domains."**.api.example.org""#),
+        ("warning", "weaker-wins", r#"domains."old.example.org""#),
         ("error", "duplicate-pattern", r#"domains."a.example""#),
         ("error", "bad-pin", r#"domains."a.example".pins[1]"#),
         ("error", "bad-pattern", r#"domains."x..y""#),
@@ -241,8 +242,6 @@ fn lint_flags_a_generated_bad_document() {
     ] {
         assert_found(&found, severity, check, key);
     }
-    // An exclusion inside a broader pattern is what exclusions are for: no overlap warning.
-    assert!(!found.iter().any(|(_, _, key)| key.contains("old.example.org")), "{found:#?}");
 
     // What serde or parse_document refuse is reported too: bad JSON, a key given twice.
     std::fs::write(&file, r#"{"certpin_policy": 1, "domains": {"#).unwrap();
@@ -254,6 +253,93 @@ fn lint_flags_a_generated_bad_document() {
     let found = findings(&certpin_json(&["lint", path_str(&file)], 1));
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].1, "invalid");
+}
+
+/// Lints `document` (written to a scratch file) at [`AT`], expecting exit `code`.
+fn lint_document(name: &str, document: &str, code: i32) -> Vec<(String, String, String)> {
+    let file = scratch(name).join("policy.json");
+    std::fs::write(&file, document).unwrap();
+    findings(&certpin_json(&["lint", path_str(&file), "--at", AT], code))
+}
+
+#[test]
+fn lint_reports_the_library_configuration_check() {
+    let (a, b) = (&openssl_pins()["intermediate-ca"], &openssl_pins()["ec-intermediate-ca"]);
+    // Each of these the library refuses; lint says so, with the library's own rule.
+    for (entry, check, key) in [
+        (r#"{"single_pin": true}"#, "no-pins", r#"domains."api.example.com".pins"#),
+        (r#"{"mode": "report_only"}"#, "no-pins", r#"domains."api.example.com".pins"#),
+        (
+            r#"{"single_pin": true, "trust": "pins_only"}"#,
+            "no-pins",
+            r#"domains."api.example.com".pins"#,
+        ),
+        (
+            r#"{"exclude": true, "mode": "report_only"}"#,
+            "exclusion-with-options",
+            r#"domains."api.example.com""#,
+        ),
+        (
+            r#"{"exclude": true, "expires": "2030-01-01"}"#,
+            "exclusion-with-options",
+            r#"domains."api.example.com""#,
+        ),
+        (
+            &format!(r#"{{"pins": ["{a}", "{b}"], "mode": "report_only", "trust": "pins_only"}}"#),
+            "report-only-without-ca",
+            r#"domains."api.example.com""#,
+        ),
+    ] {
+        let document = format!(
+            r#"{{"certpin_policy": 1, "unpinned_hosts": "refuse", "domains": {{"api.example.com": {entry}}}}}"#
+        );
+        let found = lint_document("lint-config", &document, 1);
+        assert_found(&found, "error", check, key);
+        assert_eq!(found.len(), 1, "{entry}: reported once: {found:#?}");
+    }
+}
+
+#[test]
+fn lint_counts_an_entry_whose_pins_have_expired_as_an_error() {
+    let (a, b) = (&openssl_pins()["intermediate-ca"], &openssl_pins()["ec-intermediate-ca"]);
+    let document = format!(
+        r#"{{"certpin_policy": 1, "expires": "2026-06-01", "domains": {{
+             "api.example.com": {{"pins": ["{a}", "{b}"], "expires": "2026-12-31"}}}}}}"#
+    );
+    let found = lint_document("lint-expired", &document, 1);
+    assert_found(&found, "error", "expired", r#"domains."api.example.com".expires"#);
+    // The document's own expiry passed: a warning (it still loads; only updates refuse it).
+    assert_found(&found, "warning", "expired", "expires");
+    assert_eq!(found.len(), 2, "{found:#?}");
+}
+
+#[test]
+fn lint_reports_every_exclusion_or_report_only_entry_that_wins_over_an_enforced_one() {
+    let (a, b) = (&openssl_pins()["intermediate-ca"], &openssl_pins()["ec-intermediate-ca"]);
+    let document = format!(
+        r#"{{"certpin_policy": 1, "domains": {{
+             "example.com": {{"include_subdomains": true, "pins": ["{a}", "{b}"]}},
+             "legacy.example.com": {{"exclude": true}},
+             "*.cdn.example.com": {{"pins": ["{a}"], "mode": "report_only"}},
+             "api.example.com": {{"include_subdomains": true, "pins": ["{a}", "{b}"]}},
+             "*.example.com": {{"exclude": true}}
+           }}}}"#
+    );
+    let found = lint_document("lint-weaker", &document, 0);
+    for key in [
+        r#"domains."legacy.example.com""#,
+        r#"domains."*.cdn.example.com""#,
+        r#"domains."*.example.com""#,
+    ] {
+        assert_found(&found, "warning", "weaker-wins", key);
+    }
+    // api.example.com's own entry wins over the `*.` exclusion on api.example.com (it names
+    // more labels), so that overlap is no exclusion winning.
+    assert!(
+        !found.iter().any(|(_, check, key)| check == "weaker-wins" && key.contains("api.example")),
+        "{found:#?}"
+    );
+    assert_eq!(found.iter().filter(|(_, check, _)| check == "weaker-wins").count(), 3);
 }
 
 #[test]
@@ -391,6 +477,66 @@ fn keygen_and_sign_make_updates_the_library_applies() {
     assert_eq!(store.snapshot().version, 1);
 }
 
+/// Runs the openssl CLI, which must succeed; its standard output.
+fn openssl(args: &[&str]) -> Vec<u8> {
+    let output = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("the openssl CLI is missing: apt-get install openssl");
+    assert!(output.status.success(), "openssl {args:?}: {}", stderr(&output));
+    output.stdout
+}
+
+#[test]
+fn keygen_writes_a_key_openssl_reads_and_sign_takes_pkcs8_v1_and_v2() {
+    let dir = scratch("keys-openssl");
+    let key = dir.join("update.key");
+    let made = certpin_json(&["keygen", "--out", path_str(&key)], 0);
+    // OpenSSL 3.0 reads it (it refuses PKCS#8 v2), as an Ed25519 key with the same public key.
+    let text =
+        String::from_utf8(openssl(&["pkey", "-in", path_str(&key), "-noout", "-text"])).unwrap();
+    assert!(text.starts_with("ED25519 Private-Key"), "{text}");
+    let spki = openssl(&["pkey", "-in", path_str(&key), "-pubout", "-outform", "DER"]);
+    assert_eq!(STANDARD.encode(&spki[spki.len() - 32..]), made["public_key"].as_str().unwrap());
+    // And openssl's signature with it is the one certpin makes (Ed25519 is deterministic).
+    let document = dir.join("policy.json");
+    std::fs::copy(tls_server::testdata().join("policy.json"), &document).unwrap();
+    let by_openssl = openssl(&[
+        "pkeyutl",
+        "-sign",
+        "-rawin",
+        "-inkey",
+        path_str(&key),
+        "-in",
+        path_str(&document),
+    ]);
+    let signed = certpin_json(&["sign", "--key", path_str(&key), path_str(&document)], 0);
+    assert_eq!(signed["signature"], STANDARD.encode(&by_openssl).as_str());
+
+    // sign takes a v1 key from openssl and a v2 key (ring's, as keygen wrote before).
+    let v1 = dir.join("openssl.key");
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", path_str(&v1)]);
+    let v2 = dir.join("ring.key");
+    let pkcs8 =
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(pkcs8.as_ref())
+    );
+    std::fs::write(&v2, pem).unwrap();
+    for key in [&v1, &v2] {
+        let out = dir.join("policy.json.sig");
+        let _ = std::fs::remove_file(&out);
+        let signed = certpin_json(&["sign", "--key", path_str(key), path_str(&document)], 0);
+        let store = PinStore::new();
+        let public = signed["public_key"].as_str().unwrap();
+        store.add_update_key(UpdateKey::from_base64(public).unwrap()).unwrap();
+        let signature = std::fs::read(&out).unwrap();
+        let bytes = std::fs::read(&document).unwrap();
+        store.apply_update(&bytes, &signature, 1_798_761_600).expect("applies");
+    }
+}
+
 #[test]
 fn sign_refuses_documents_that_cannot_be_updates() {
     let dir = scratch("sign-refuses");
@@ -424,14 +570,25 @@ fn probe_shows_the_served_chain_and_the_verdict() {
     let pins = openssl_pins();
     let probe = ["probe", "api.example.com", "--connect", &address];
 
+    // The sample root is private: against the built-in roots the chain does not validate,
+    // and probe says so, and why, and recommends nothing.
     let output = certpin(&probe);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains(&pins["leaf"]) && text.contains(&pins["intermediate-ca"]), "{text}");
-    assert!(text.contains("recommendation: pin the intermediate"), "{text}");
+    assert!(
+        text.contains("does NOT validate") && text.contains("PIN_ERR_UNKNOWN_ISSUER"),
+        "{text}"
+    );
+    assert!(text.contains("recommendation: none"), "{text}");
+    assert!(!text.contains("recommendation: pin"), "{text}");
 
     let with_anchor = [&probe[..], &["--anchor", "testdata/root-ca.pem"]].concat();
+    let output = certpin(&with_anchor);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("recommendation: pin the intermediate"));
     let report = certpin_json(&with_anchor, 0);
+    assert_eq!(report["validated"], true);
     assert_eq!(report["host"], "api.example.com");
     assert_eq!(report["address"], address.as_str());
     let chain: Vec<&str> =
@@ -479,6 +636,91 @@ fn probe_of_a_mitm_server_fails_the_policy() {
     let report = certpin_json(&args, 1);
     assert_eq!(report["verdict"]["result"], "PIN_ERR_PIN_MISMATCH");
     assert_eq!(report["chain"][0]["pin"], openssl_pins()["mitm-leaf"].as_str());
+}
+
+#[test]
+fn probe_recommends_no_pin_from_a_chain_that_does_not_validate() {
+    // A MITM server that sends its rogue CA along: the chain ends in a self-signed root, but
+    // nothing the tool trusts issued it.
+    let data = tls_server::testdata();
+    let server = TlsServer::start_files(
+        &data.join("mitm-leaf.pem"),
+        &data.join("mitm-leaf.key"),
+        Some(&data.join("rogue-ca.pem")),
+    );
+    let address = server.address();
+    let probe = ["probe", "api.example.com", "--connect", &address];
+    let output = certpin(&probe);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("does NOT validate"), "{text}");
+    assert!(!text.contains("recommendation: pin"), "{text}");
+    let report = certpin_json(&probe, 1);
+    assert_eq!(report["validated"], false);
+    assert_eq!(report["validation"]["result"], "PIN_ERR_UNKNOWN_ISSUER");
+    assert_eq!(report["pins"].as_array().unwrap().len(), 0, "{report:#}");
+    assert!(report["recommendation"].is_null(), "{report:#}");
+    // The chain it sent is still shown, for the record.
+    assert_eq!(report["chain"][1]["pin"], openssl_pins()["rogue-ca"].as_str());
+}
+
+/// A CA named exactly as webpki-roots' ISRG Root X1, with a made-up key, and a leaf for
+/// api.example.com it signed: PEM files in `dir` (`fake-root.pem`, `leaf.pem`, `leaf.key`).
+fn fake_isrg_chain(dir: &Path) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue, IsCa, Issuer,
+        KeyPair,
+    };
+    let mut name = DistinguishedName::new();
+    for (kind, text) in [
+        (DnType::CountryName, "US"),
+        (DnType::OrganizationName, "Internet Security Research Group"),
+        (DnType::CommonName, "ISRG Root X1"),
+    ] {
+        name.push(kind, DnValue::PrintableString(text.try_into().unwrap()));
+    }
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.distinguished_name = name;
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let root = ca.clone().self_signed(&ca_key).unwrap();
+    let leaf = CertificateParams::new(vec!["api.example.com".to_owned()]).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = leaf.signed_by(&leaf_key, &Issuer::from_params(&ca, &ca_key)).unwrap();
+    std::fs::write(dir.join("fake-root.pem"), root.pem()).unwrap();
+    std::fs::write(dir.join("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(dir.join("leaf.key"), leaf_key.serialize_pem()).unwrap();
+}
+
+#[test]
+fn probe_matches_a_root_by_key_and_signature_not_by_name() {
+    const ISRG_ROOT_X1: &str = "sha256/C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=";
+    let dir = scratch("probe-fake-isrg");
+    fake_isrg_chain(&dir);
+    let server = TlsServer::start_files(&dir.join("leaf.pem"), &dir.join("leaf.key"), None);
+    let address = server.address();
+    let probe = ["probe", "api.example.com", "--connect", &address];
+    // The issuer's name is ISRG Root X1's, its key is not: no validation, no ISRG pin.
+    let output = certpin(&probe);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(!text.contains(ISRG_ROOT_X1), "{text}");
+    assert!(text.contains("does NOT validate"), "{text}");
+
+    // Given the made-up root as an anchor, the chain validates, and the root listed is the
+    // anchor that signed it, with its own key.
+    let fake_root = dir.join("fake-root.pem");
+    let with_anchor = [&probe[..], &["--anchor", path_str(&fake_root)]].concat();
+    let report = certpin_json(&with_anchor, 0);
+    let fake_root_pin = certpin_json(&["pin", path_str(&fake_root)], 0)["certificates"][0]["pin"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = report["pins"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(root["role"], "root");
+    assert_eq!(root["pin"], fake_root_pin.as_str());
+    assert!(root["source"].as_str().unwrap().starts_with("anchor "), "{root}");
+    assert!(!serde_json::to_string(&report).unwrap().contains(ISRG_ROOT_X1));
 }
 
 #[test]

@@ -240,7 +240,43 @@ fn malformed_documents() -> Vec<Malformed> {
             format!(
                 r#"{{"certpin_policy": 1, "domains": {{"api.example.com": {{{two}}}, "api.example.com": {{{two}}}}}}}"#
             ),
-            &[r#"domain "api.example.com" given twice"#],
+            &[r#"domains."api.example.com": given twice"#],
+        ),
+        // A key given twice anywhere: serde_json alone would keep the last value silently.
+        malformed(
+            "expires twice in an entry",
+            with_entry(
+                HOST,
+                &format!(r#"{two}, "expires": "2027-06-01", "expires": "2099-01-01""#),
+            ),
+            &[r#"domains."api.example.com".expires: given twice"#],
+        ),
+        malformed(
+            "pins twice in an entry",
+            with_entry(HOST, &format!(r#"{two}, "pins": ["{current}", "{backup}"]"#)),
+            &[r#"domains."api.example.com".pins: given twice"#],
+        ),
+        malformed(
+            "exclude twice",
+            with_entry(HOST, r#""exclude": false, "exclude": true"#),
+            &[r#"domains."api.example.com".exclude: given twice"#],
+        ),
+        malformed(
+            "version twice",
+            r#"{"certpin_policy": 1, "version": 9, "version": 2, "domains": {}}"#,
+            &["version: given twice"],
+        ),
+        malformed(
+            "unpinned_hosts twice",
+            r#"{"certpin_policy": 1, "unpinned_hosts": "refuse", "unpinned_hosts": "allow"}"#,
+            &["unpinned_hosts: given twice"],
+        ),
+        malformed(
+            "domains twice",
+            format!(
+                r#"{{"certpin_policy": 1, "domains": {{"api.example.com": {{{two}}}}}, "domains": {{}}}}"#
+            ),
+            &["domains: given twice"],
         ),
         malformed(
             "one pattern spelt twice",
@@ -740,6 +776,22 @@ fn save_and_load_file_round_trip_and_report_problems() {
     // SAFETY: NUL-terminated.
     let text = unsafe { CStr::from_ptr(error.as_ptr()) }.to_str().unwrap();
     assert!(text.contains("missing.json"), "the error names the file: {text}");
+    assert_eq!(again.export(), before, "the store kept its policy");
+
+    // A file past CERTPIN_MAX_POLICY_LEN is refused as the same document in memory is: with
+    // the limit's code (README: Limits), not as an I/O failure.
+    let big = dir.join("big.json");
+    std::fs::write(&big, vec![b' '; CERTPIN_MAX_POLICY_LEN + 1]).unwrap();
+    let c_big = cstring(big.to_str().unwrap());
+    // SAFETY: as above.
+    let code = unsafe { pin_store_load_file(again.ptr(), c_big.as_ptr(), error.as_mut_ptr(), 256) };
+    expect_code(code, PIN_ERR_INVALID_ARGUMENT, "a file past the limit");
+    // SAFETY: NUL-terminated.
+    let text = unsafe { CStr::from_ptr(error.as_ptr()) }.to_str().unwrap();
+    assert!(text.contains("big.json") && text.contains("larger than"), "{text}");
+    let in_memory = vec![b' '; CERTPIN_MAX_POLICY_LEN + 1];
+    let (code, _) = again.load_bytes(&in_memory);
+    expect_code(code, PIN_ERR_INVALID_ARGUMENT, "the same bytes in memory");
     assert_eq!(again.export(), before, "the store kept its policy");
     std::fs::remove_dir_all(&dir).unwrap();
 }

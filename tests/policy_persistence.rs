@@ -302,3 +302,143 @@ fn a_save_flushes_the_data_before_the_rename() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pin_store_save(store, path)`, with a small store.
+fn save_small(path: &Path) -> u32 {
+    let store = store_with("small", 2);
+    // SAFETY: live store, NUL-terminated path.
+    let code = unsafe { pin_store_save(store, c_path(path).as_ptr()) };
+    // SAFETY: made above, freed once.
+    unsafe { pin_store_free(store) };
+    code
+}
+
+#[test]
+fn save_keeps_the_file_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch_dir("mode");
+    let target = dir.join("policy.json");
+    for mode in [0o600, 0o640, 0o444] {
+        std::fs::write(&target, b"{}").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode)).unwrap();
+        assert_eq!(save_small(&target), PIN_OK);
+        let kept = std::fs::metadata(&target).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(kept, mode, "a {mode:o} file became {kept:o}");
+        assert!(std::fs::read_to_string(&target).unwrap().contains("small.example.com"));
+        std::fs::remove_file(&target).unwrap();
+    }
+}
+
+#[test]
+fn save_through_a_symlink_writes_its_target_and_keeps_the_link() {
+    let dir = scratch_dir("symlink");
+    let real_dir = dir.join("real");
+    std::fs::create_dir(&real_dir).unwrap();
+    let target = real_dir.join("policy.json");
+    std::fs::write(&target, b"{}").unwrap();
+    // A relative link, followed from the link's own directory, through a second link.
+    let link = dir.join("policy.json");
+    std::os::unix::fs::symlink("real/policy.json", &link).unwrap();
+    let outer = dir.join("current.json");
+    std::os::unix::fs::symlink(&link, &outer).unwrap();
+    assert_eq!(save_small(&outer), PIN_OK);
+    for path in [&link, &outer] {
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        assert!(meta.file_type().is_symlink(), "{} is still a link", path.display());
+    }
+    assert!(std::fs::read_to_string(&target).unwrap().contains("small.example.com"));
+    // No temporary file left in either directory.
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(&dir), ["current.json", "policy.json", "real"]);
+    assert_eq!(names(&real_dir), ["policy.json"]);
+}
+
+#[test]
+fn a_temporary_file_left_by_an_earlier_process_does_not_stop_a_save() {
+    let dir = scratch_dir("stale-temporary");
+    let target = dir.join("policy.json");
+    // What a killed writer with this process's pid left (names as earlier versions made
+    // them): none may be opened, replaced or fail the save.
+    let pid = std::process::id();
+    for n in 0..4 {
+        std::fs::write(dir.join(format!(".policy.json.tmp-{pid}-{n}")), b"stale").unwrap();
+    }
+    assert_eq!(save_small(&target), PIN_OK);
+    assert_eq!(save_small(&target), PIN_OK);
+    assert!(std::fs::read_to_string(&target).unwrap().contains("small.example.com"));
+    for n in 0..4 {
+        let stale = std::fs::read(dir.join(format!(".policy.json.tmp-{pid}-{n}"))).unwrap();
+        assert_eq!(stale, b"stale");
+    }
+}
+
+/// Run by `save_flushes_the_directory_the_file_lives_in` under strace: saves to the path in
+/// CERTPIN_SAVE_PATH (relative to its working directory).
+#[test]
+#[ignore = "a child process of save_flushes_the_directory_the_file_lives_in"]
+fn saver_child() {
+    let path = std::env::var("CERTPIN_SAVE_PATH").expect("run by the parent test");
+    assert_eq!(save_small(Path::new(&path)), PIN_OK);
+}
+
+/// The system calls of `saver_child` saving `path` from `cwd`, as strace records them.
+fn traced_save(cwd: &Path, path: &str) -> String {
+    let log = cwd.join("strace.log");
+    let status = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=openat,open,fsync,fdatasync,rename,renameat,renameat2"])
+        .arg("-o")
+        .arg(&log)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "saver_child", "--test-threads=1", "-q"])
+        .env("CERTPIN_SAVE_PATH", path)
+        .current_dir(cwd)
+        .stdout(Stdio::null())
+        .status()
+        .expect("strace is missing: apt-get install strace (listed in .ci/apt-packages)");
+    assert!(status.success(), "the traced save failed");
+    std::fs::read_to_string(&log).unwrap()
+}
+
+/// Whether `trace` opens `dir` and then fsyncs that descriptor after the rename.
+fn fsyncs_directory(trace: &str, dir: &str) -> bool {
+    let renamed = trace.lines().position(|line| line.contains("rename")).expect("a rename");
+    let mut descriptor = None;
+    for (index, line) in trace.lines().enumerate() {
+        if line.contains("open") && line.contains(&format!("\"{dir}\"")) {
+            descriptor = line.rsplit_once("= ").and_then(|(_, fd)| fd.trim().parse::<i32>().ok());
+        }
+        if index > renamed
+            && let Some(fd) = descriptor
+            && line.contains(&format!("fsync({fd})"))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[test]
+fn save_flushes_the_directory_the_file_lives_in() {
+    // A bare file name: the directory is the working directory.
+    let dir = scratch_dir("dir-fsync");
+    let trace = traced_save(&dir, "policy.json");
+    assert!(fsyncs_directory(&trace, "."), "no fsync of the working directory:\n{trace}");
+    assert!(std::fs::read_to_string(dir.join("policy.json")).unwrap().contains("small"));
+
+    // Through a link into another directory: that directory, not the link's.
+    let elsewhere = scratch_dir("dir-fsync-target");
+    let target = elsewhere.join("policy.json");
+    std::fs::write(&target, b"{}").unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("linked.json")).unwrap();
+    let trace = traced_save(&dir, "linked.json");
+    let real = elsewhere.to_str().unwrap();
+    assert!(fsyncs_directory(&trace, real), "no fsync of {real}:\n{trace}");
+    assert!(std::fs::read_to_string(&target).unwrap().contains("small"));
+}

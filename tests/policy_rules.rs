@@ -212,10 +212,117 @@ fn an_excluded_entry_takes_no_pins_and_no_other_option() {
         (&[pin("leaf"), BACKUP_PIN][..], PIN_DOMAIN_EXCLUDE, "exclude with two pins"),
         (&[BACKUP_PIN][..], PIN_DOMAIN_EXCLUDE, "exclude with one pin"),
         (&[][..], PIN_DOMAIN_EXCLUDE | PIN_DOMAIN_TOFU, "exclude with TOFU"),
+        (&[][..], PIN_DOMAIN_EXCLUDE | PIN_DOMAIN_REPORT_ONLY, "exclude with report-only"),
+        (&[][..], PIN_DOMAIN_EXCLUDE | PIN_DOMAIN_PINS_ONLY, "exclude with pins only"),
     ] {
         expect_code(store.set_domain(HOST, pins, Some(&options(flags))), PIN_ERR_BAD_CONFIG, what);
     }
+    for (expires_at, warn_after, what) in
+        [(T, 0, "exclude with an expiry"), (0, T, "exclude with a warning date")]
+    {
+        let options = pin_domain_options { flags: PIN_DOMAIN_EXCLUDE, expires_at, warn_after };
+        expect_code(store.set_domain(HOST, &[], Some(&options)), PIN_ERR_BAD_CONFIG, what);
+    }
     assert_eq!(store.generation(), generation, "refused entries change nothing");
+
+    // The same rule in a document: `exclude` and nothing else (`include_subdomains` only
+    // names the pattern, as `**.name` would).
+    for other in [
+        r#""mode": "report_only""#,
+        r#""mode": "enforce""#,
+        r#""trust": "pins_only""#,
+        r#""expires": "2030-01-01""#,
+        r#""warn_after": "2030-01-01""#,
+        r#""single_pin": true"#,
+        r#""tofu": true"#,
+        &format!(r#""pins": ["{BACKUP_PIN}"]"#),
+    ] {
+        let (code, error) = store.load(&format!(
+            r#"{{"certpin_policy": 1, "domains": {{"api.example.com": {{"exclude": true, {other}}}}}}}"#
+        ));
+        expect_code(code, PIN_ERR_BAD_CONFIG, &format!("exclude with {other}"));
+        assert!(error.contains("takes no pins and no other option"), "{other}: {error}");
+    }
+    store.load_ok(
+        r#"{"certpin_policy": 1, "domains": {"api.example.com": {"exclude": true, "include_subdomains": true}}}"#,
+    );
+}
+
+#[test]
+fn an_entry_without_pins_never_unpins_its_hosts() {
+    let [current, backup] = genuine_pins();
+    let store = Store::with_proxy_installed();
+    let pinned = format!(
+        r#"{{"certpin_policy": 1, "unpinned_hosts": "refuse", "domains": {{
+             "api.example.com": {{"pins": ["{current}", "{backup}"]}}}}}}"#
+    );
+    store.load_ok(&pinned);
+    store.verify(&mitm(), HOST, T).expect(PIN_ERR_PIN_MISMATCH, 0, "pinned");
+    // Each of these would make the host unpinned: a MITM chain from a trusted rogue CA would
+    // pass, even with unpinned hosts refused. Only `exclude` or an expiry may do that.
+    for entry in [
+        r#"{"single_pin": true}"#,
+        r#"{"single_pin": true, "trust": "pins_only"}"#,
+        r#"{"trust": "pins_only"}"#,
+        r#"{"mode": "report_only"}"#,
+        r#"{"pins": [], "mode": "report_only"}"#,
+        r#"{"pins": [], "include_subdomains": true}"#,
+    ] {
+        let (code, error) = store.load(&format!(
+            r#"{{"certpin_policy": 1, "unpinned_hosts": "refuse", "domains": {{"api.example.com": {entry}}}}}"#
+        ));
+        expect_code(code, PIN_ERR_BAD_CONFIG, entry);
+        assert!(error.contains("needs at least one pin"), "{entry}: {error}");
+        store.verify(&mitm(), HOST, T).expect(PIN_ERR_PIN_MISMATCH, 0, "the pins stay");
+    }
+    // The same rule through the C API, for every flag that enforces or reports.
+    let generation = store.generation();
+    for flags in [0, PIN_DOMAIN_REPORT_ONLY, PIN_DOMAIN_PINS_ONLY] {
+        let code = store.set_domain(HOST, &[], Some(&options(flags)));
+        expect_code(code, PIN_ERR_BAD_CONFIG, &format!("no pins, flags {flags}"));
+    }
+    assert_eq!(store.generation(), generation);
+    store.verify(&mitm(), HOST, T).expect(PIN_ERR_PIN_MISMATCH, 0, "the pins stay");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specificity: the most fixed labels win, then exact before `*.` before `**.`
+
+#[test]
+fn a_host_named_in_full_beats_a_one_label_wildcard() {
+    let [current, backup] = genuine_pins();
+    // The entry naming api.example.com (with its subdomains) and an exclusion of `*.`.
+    let store = Store::with_proxy_installed();
+    store.load_ok(&format!(
+        r#"{{"certpin_policy": 1, "domains": {{
+             "api.example.com": {{"include_subdomains": true, "pins": ["{current}", "{backup}"]}},
+             "*.example.com": {{"exclude": true}}
+           }}}}"#
+    ));
+    let v = store.verify(&mitm(), HOST, T);
+    v.expect(PIN_ERR_PIN_MISMATCH, 0, "api.example.com's own entry applies, not *.'s exclusion");
+    assert!(v.explanation.contains("policy: **.api.example.com"), "{}", v.explanation);
+    store.verify(&genuine(), HOST, T).expect(PIN_OK, 0, "genuine api");
+    store.verify(&mitm_www(), WWW, T).expect(PIN_OK, 0, "www is excluded by *.");
+
+    // The same through the C API, and with a report-only `*.` instead of an exclusion.
+    for flags in [PIN_DOMAIN_EXCLUDE, PIN_DOMAIN_REPORT_ONLY] {
+        let store = Store::with_proxy_installed();
+        store.domain("**.api.example.com", &genuine_pins(), 0, 0, 0);
+        let pins: &[&str] = if flags == PIN_DOMAIN_EXCLUDE { &[] } else { &[BACKUP_PIN] };
+        store.domain("*.example.com", pins, flags, 0, 0);
+        store.verify(&mitm(), HOST, T).expect(PIN_ERR_PIN_MISMATCH, 0, "**.api beats *.");
+    }
+
+    // What the contract states still holds: the exact name first; `*.` before a `**.` of the
+    // parent (equal fixed labels); among `**.`, the longest suffix.
+    let store = Store::with_proxy_installed();
+    store.domain("**.api.example.com", &unrelated_pins(), 0, 0, 0);
+    store.domain(HOST, &genuine_pins(), 0, 0, 0);
+    store.verify(&genuine(), HOST, T).expect(PIN_OK, 0, "exact beats **.name");
+    store.domain("**.example.com", &unrelated_pins(), 0, 0, 0);
+    store.domain("*.example.com", &genuine_pins(), 0, 0, 0);
+    store.verify(&genuine(), WWW, T).expect(PIN_OK, 0, "*. beats **. of the same parent");
 }
 
 // ---------------------------------------------------------------------------------------------

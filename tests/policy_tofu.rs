@@ -119,6 +119,10 @@ fn tofu_first_use_of_an_invalid_chain_fails_with_its_own_code_and_offers_nothing
     let expired: Vec<&[u8]> = vec![&s.expired, &s.intermediate];
     store.verify(&expired, HOST, T).expect(PIN_ERR_EXPIRED, 0, "expired leaf");
     store.verify(&genuine(), WWW, T).expect(PIN_OK, 0, "another host, not TOFU");
+    // The explanation says what the entry is: trust on first use with nothing learned yet.
+    let v = store.verify(&mitm(), HOST, T);
+    assert!(v.explanation.contains("trust on first use, no key learned yet"), "{}", v.explanation);
+    assert!(!v.explanation.contains("enforced"), "{}", v.explanation);
 }
 
 #[test]
@@ -158,4 +162,50 @@ fn remembering_a_pin_moves_the_generation_and_a_second_key_can_be_added() {
     expect_code(store.add("printer.local", &rotated.leaf_pin), PIN_OK, "accept the new key");
     store.verify(&[&s.ec_leaf], "printer.local", T).expect(PIN_OK, 0, "new key");
     store.verify(&[&s.rogue], "printer.local", T).expect(PIN_OK, 0, "old key");
+}
+
+#[test]
+fn learned_keys_survive_a_restart_and_a_reload_of_the_built_in_policy() {
+    let s = samples();
+    let built_in = r#"{"certpin_policy": 1, "version": 1, "domains": {
+        "device.local": {"tofu": true, "trust": "pins_only"},
+        "*.cams.local": {"tofu": true, "trust": "pins_only"}}}"#;
+    let store = Store::new();
+    store.load_ok(built_in);
+    let first = store.verify(&[&s.ec_leaf], "device.local", T);
+    expect_first_use(&first, "ec-leaf.der", "ec-leaf", &s.ec_leaf);
+    expect_code(store.add("device.local", &first.leaf_pin), PIN_OK, "remember");
+    // A host learned under a wildcard trust-on-first-use entry gets its own exact entry.
+    let cam = store.verify(&[&s.leaf], "door.cams.local", T);
+    expect_code(store.add("door.cams.local", &cam.leaf_pin), PIN_OK, "remember the camera");
+
+    // The restart the README describes: the saved store, then the built-in policy again.
+    let dir = std::env::temp_dir().join(format!("certpin-tofu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("store.json");
+    let c_path = cstring(path.to_str().unwrap());
+    // SAFETY: a live store and a NUL-terminated path.
+    expect_code(unsafe { pin_store_save(store.ptr(), c_path.as_ptr()) }, PIN_OK, "save");
+    let next_start = Store::new();
+    // SAFETY: a live store and a NUL-terminated path; no error buffer.
+    let code =
+        unsafe { pin_store_load_file(next_start.ptr(), c_path.as_ptr(), std::ptr::null_mut(), 0) };
+    expect_code(code, PIN_OK, "load_file");
+    next_start.load_ok(built_in);
+    for store in [&store, &next_start] {
+        // The built-in policy loaded again over the learned keys keeps them too.
+        store.load_ok(built_in);
+        store.verify(&[&s.ec_leaf], "device.local", T).expect(PIN_OK, 0, "remembered key");
+        let changed = store.verify(&[&s.leaf], "device.local", T);
+        expect_key_change(&changed, &first.leaf_pin, "leaf", &s.leaf);
+        store.verify(&[&s.leaf], "door.cams.local", T).expect(PIN_OK, 0, "remembered camera");
+        let v = store.verify(&[&s.ec_leaf], "door.cams.local", T);
+        v.expect(PIN_ERR_PIN_MISMATCH, 0, "another key for the camera");
+    }
+    // A policy without the entries drops their keys; with them again, a first use again.
+    next_start.load_ok(r#"{"certpin_policy": 1, "domains": {}}"#);
+    next_start.load_ok(built_in);
+    let again = next_start.verify(&[&s.leaf], "device.local", T);
+    again.expect(PIN_ERR_NOT_PINNED, PIN_VERDICT_TOFU_FIRST_USE, "the entry went, and its key");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

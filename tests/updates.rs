@@ -691,6 +691,180 @@ fn the_last_accepted_update_is_reapplied_at_start() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A scratch directory for one test's files.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("updates-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+impl Store {
+    fn save(&self, path: &std::path::Path) {
+        let path = CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a live store and a NUL-terminated path.
+        assert_eq!(unsafe { pin_store_save(self.0, path.as_ptr()) }, PIN_OK);
+    }
+
+    fn load_file(&self, path: &std::path::Path) {
+        let path = CString::new(path.to_str().unwrap()).unwrap();
+        let mut error = [0 as c_char; ERROR_LEN];
+        // SAFETY: a live store, a NUL-terminated path, `error` writable.
+        let code =
+            unsafe { pin_store_load_file(self.0, path.as_ptr(), error.as_mut_ptr(), ERROR_LEN) };
+        assert_eq!(code, PIN_OK, "load_file: {:?}", written_text(&error));
+    }
+
+    fn min_update_version(&self) -> u64 {
+        let mut version = u64::MAX;
+        // SAFETY: a live store and a writable u64.
+        assert_eq!(unsafe { pin_store_min_update_version(self.0, &mut version) }, PIN_OK);
+        version
+    }
+
+    fn set_min_update_version(&self, version: u64) {
+        // SAFETY: a live store.
+        assert_eq!(unsafe { pin_store_set_min_update_version(self.0, version) }, PIN_OK);
+    }
+}
+
+#[test]
+fn anti_rollback_survives_a_restart_through_save_and_load_file() {
+    let signer = Signer::new();
+    let dir = scratch("rollback");
+    let saved = dir.join("store.json");
+    let (v3, v5) = (update(3, &rogue_pins()), update(5, &genuine_pins()));
+    let (v3_signature, v5_signature) = (signer.sign(&v3), signer.sign(&v5));
+
+    let first_run = Store::started(&[&signer]);
+    assert_eq!(first_run.min_update_version(), 0);
+    first_run.accept(&v5, &v5_signature);
+    assert_eq!(first_run.min_update_version(), 5, "an accepted update raises the floor");
+    first_run.save(&saved);
+    assert!(std::fs::read_to_string(&saved).unwrap().contains("\"min_update_version\": 5"));
+
+    // The next start: the saved store, then the built-in policy (version 1) on top of it.
+    let store = Store::with_anchors();
+    store.load_file(&saved);
+    store.load_policy(&built_in_policy());
+    assert_eq!(store.add_update_key(&signer.public_key()), PIN_OK);
+    assert_eq!((store.version(), store.min_update_version()), (1, 5), "a load never lowers it");
+    // An older, validly signed, unexpired document no longer applies...
+    store.refuse(&v3, &v3_signature, PIN_ERR_STALE_UPDATE, &["version 3", "5"]);
+    // ...while the accepted one, kept and re-applied at start, still does.
+    store.accept(&v5, &v5_signature);
+    assert_eq!((store.verify(GENUINE), store.verify(MITM)), (PIN_OK, PIN_ERR_PIN_MISMATCH));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_app_that_keeps_the_version_its_own_way_restores_it_in_one_call() {
+    let signer = Signer::new();
+    let store = Store::started(&[&signer]);
+    let generation = store.generation();
+    store.set_min_update_version(5);
+    assert_eq!(store.min_update_version(), 5);
+    assert_eq!(store.generation(), generation, "the floor decides no verdict");
+    // It never goes down.
+    store.set_min_update_version(2);
+    assert_eq!(store.min_update_version(), 5);
+    let v4 = update(4, &genuine_pins());
+    store.refuse(&v4, &signer.sign(&v4), PIN_ERR_STALE_UPDATE, &["version 4", "already"]);
+    let v5 = update(5, &genuine_pins());
+    store.accept(&v5, &signer.sign(&v5));
+    // SAFETY: NULL store and NULL output are refused.
+    unsafe {
+        assert_eq!(pin_store_set_min_update_version(null_mut(), 1), PIN_ERR_NULL_ARGUMENT);
+        assert_eq!(pin_store_min_update_version(store.0, null_mut()), PIN_ERR_NULL_ARGUMENT);
+        assert_eq!(pin_store_min_update_version(null(), null_mut()), PIN_ERR_NULL_ARGUMENT);
+    }
+}
+
+/// `openssl base64` of `bytes`: wrapped at 64 columns, as an operator would make a signature
+/// from raw bytes.
+fn openssl_base64(bytes: &[u8]) -> Vec<u8> {
+    let dir = scratch("openssl-base64");
+    let file = dir.join("signature.bin");
+    std::fs::write(&file, bytes).unwrap();
+    let output = std::process::Command::new("openssl")
+        .arg("base64")
+        .arg("-in")
+        .arg(&file)
+        .output()
+        .expect("the openssl CLI is missing: apt-get install openssl");
+    assert!(output.status.success());
+    output.stdout
+}
+
+#[test]
+fn a_signature_wrapped_by_openssl_base64_or_spaced_out_applies() {
+    let signer = Signer::new();
+    let store = Store::started(&[&signer]);
+    let document = update(2, &genuine_pins());
+    let wrapped = openssl_base64(&signer.sign(&document));
+    let text = String::from_utf8(wrapped.clone()).unwrap();
+    assert_eq!(text.lines().map(str::len).collect::<Vec<_>>(), [64, 24], "{text}");
+    store.accept(&document, &wrapped);
+
+    // Any white space anywhere: CRLF, tabs, spaces between groups.
+    let next = update(3, &genuine_pins());
+    let plain = STANDARD.encode(signer.sign(&next));
+    let spaced: String = plain
+        .as_bytes()
+        .chunks(8)
+        .map(|group| std::str::from_utf8(group).unwrap())
+        .collect::<Vec<_>>()
+        .join(" \t\r\n");
+    store.accept(&next, spaced.as_bytes());
+    assert_eq!(store.version(), 3);
+
+    // White space is all that is dropped: a character too many or too few is still refused.
+    let last = update(4, &genuine_pins());
+    let good = STANDARD.encode(signer.sign(&last));
+    let missing = format!("{}\n{}", &good[..64], &good[65..]);
+    store.refuse(&last, missing.as_bytes(), PIN_ERR_BAD_SIGNATURE, &["base64"]);
+}
+
+#[test]
+fn keys_learned_by_trust_on_first_use_survive_an_update_that_keeps_the_entry() {
+    let signer = Signer::new();
+    let tofu = |version: u64, extra: &str| {
+        format!(
+            "{{\"certpin_policy\": 1, \"version\": {version}, \"expires\": \"{FAR}\",
+               \"domains\": {{\"{HOST}\": {{\"tofu\": true}}{extra}}}}}"
+        )
+        .into_bytes()
+    };
+    let store = Store::with_anchors();
+    store.load_policy(&tofu(1, ""));
+    assert_eq!(store.add_update_key(&signer.public_key()), PIN_OK);
+    assert_eq!(store.verify(GENUINE), PIN_ERR_NOT_PINNED, "first use");
+    let leaf = CString::new(pin_of(LEAF)).unwrap();
+    // SAFETY: a live store and NUL-terminated strings.
+    assert_eq!(unsafe { pin_store_add(store.0, HOST_C.as_ptr(), leaf.as_ptr()) }, PIN_OK);
+    assert_eq!((store.verify(GENUINE), store.verify(MITM)), (PIN_OK, PIN_ERR_PIN_MISMATCH));
+
+    // An update that keeps the entry (and adds another) keeps the learned key.
+    let extra = format!(", \"other.example\": {{\"pins\": [\"{BACKUP}\", \"{ROGUE_BACKUP}\"]}}");
+    let v2 = tofu(2, &extra);
+    store.accept(&v2, &signer.sign(&v2));
+    assert_eq!((store.verify(GENUINE), store.verify(MITM)), (PIN_OK, PIN_ERR_PIN_MISMATCH));
+    assert!(store.export().contains(&pin_of(LEAF)));
+    // So does the built-in policy loaded again.
+    store.load_policy(&tofu(1, ""));
+    assert_eq!((store.verify(GENUINE), store.verify(MITM)), (PIN_OK, PIN_ERR_PIN_MISMATCH));
+
+    // An update without the entry drops it, and its key with it.
+    let v3 = update(3, &[BACKUP.to_owned(), ROGUE_BACKUP.to_owned()]);
+    let v3 = String::from_utf8(v3).unwrap().replace(HOST, "other.example").into_bytes();
+    store.accept(&v3, &signer.sign(&v3));
+    assert!(!store.export().contains(&pin_of(LEAF)));
+    let v4 = tofu(4, "");
+    store.accept(&v4, &signer.sign(&v4));
+    assert_eq!(store.verify(MITM), PIN_ERR_NOT_PINNED, "a first use again, once the entry went");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Arguments
 // ---------------------------------------------------------------------------------------------

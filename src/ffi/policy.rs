@@ -53,10 +53,13 @@ pub struct pin_domain_options {
 }
 
 /// Sets the whole entry for a host pattern: its pins and how they apply, replacing whatever
-/// the pattern had. Unlike `pin_store_add`, this checks the entry as a configuration: an
-/// enforced entry (not report-only, not excluded, not trust-on-first-use) needs at least two
-/// pins, one of them a backup (as TrustKit requires), and `warn_after` must not come after
-/// `expires_at`; otherwise `PIN_ERR_BAD_CONFIG`.
+/// the pattern had. Unlike `pin_store_add`, this checks the entry as a configuration, by the
+/// same rules as a policy document (otherwise `PIN_ERR_BAD_CONFIG`): an enforced or
+/// report-only entry needs at least one pin, and an enforced one (not trust-on-first-use) at
+/// least two, one of them a backup (as TrustKit requires); `PIN_DOMAIN_EXCLUDE` takes no pins,
+/// no other flag and no dates; report-only needs CA validation; `warn_after` must not come
+/// after `expires_at`. Keys learned by trust on first use stay when the entry stays
+/// trust-on-first-use.
 ///
 /// `pins` is an array of `pins_len` NUL-terminated pin strings (NULL is accepted when
 /// `pins_len` is 0); `options` may be NULL for the defaults. Everything is borrowed for the
@@ -287,7 +290,8 @@ pub unsafe extern "C" fn pin_store_save(
 /// Loads a policy document from the file at `path`, as `pin_store_load_policy` does.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
-/// longer than 4096 bytes), `PIN_ERR_IO` (unreadable; `error` says why), `PIN_ERR_BAD_CONFIG`.
+/// longer than 4096 bytes, or a file longer than `CERTPIN_MAX_POLICY_LEN`, as for
+/// `pin_store_load_policy`), `PIN_ERR_IO` (unreadable; `error` says why), `PIN_ERR_BAD_CONFIG`.
 ///
 /// # Safety
 /// `store` must be NULL or a live store, `path` NULL or NUL-terminated, `error` NULL or
@@ -305,7 +309,11 @@ pub unsafe extern "C" fn pin_store_load_file(
         let json = read_bounded(Path::new(path)).map_err(|problem| {
             // SAFETY: `error` is NULL or has `error_len` writable bytes (caller).
             unsafe { write_truncated(&format!("{path}: {problem}"), error, error_len) };
-            PinError::Io
+            // Past the limit is the limit's code, as for a document passed in memory.
+            match problem.kind() {
+                std::io::ErrorKind::FileTooLarge => PinError::InvalidArgument,
+                _ => PinError::Io,
+            }
         })?;
         let loaded = store.store.load_policy(&json);
         // SAFETY: as above.
@@ -322,8 +330,8 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     std::fs::File::open(path)?.take(CERTPIN_MAX_POLICY_LEN as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > CERTPIN_MAX_POLICY_LEN {
         return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "larger than a policy document may be",
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than a policy document may be ({CERTPIN_MAX_POLICY_LEN} bytes)"),
         ));
     }
     Ok(bytes)

@@ -39,13 +39,16 @@ pub unsafe extern "C" fn pin_store_add_update_key(
 ///
 /// The checks, in order: the signature is by a trusted update key (`PIN_ERR_BAD_SIGNATURE`);
 /// the document is well formed (`PIN_ERR_BAD_CONFIG`); its version is strictly greater than
-/// the store's current one (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed document);
-/// it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the new policy
+/// the store's current one, and not below the highest version the store has accepted (see
+/// `pin_store_min_update_version`) (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed
+/// document); it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the new policy
 /// replace the old, in one atomic swap: concurrent verifications see the old policy or the
 /// new, never a mix. On any failure the store is exactly as it was, and `error` (optional)
 /// says why.
 ///
 /// The trust anchors, update keys and report callback are not part of the document and stay.
+/// Keys learned by trust on first use stay where the update keeps their entry. An accepted
+/// update raises the anti-rollback floor to its version.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (document larger
 /// than `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_SIGNATURE`, `PIN_ERR_BAD_CONFIG`,
@@ -113,6 +116,52 @@ pub unsafe extern "C" fn pin_store_policy_version(
         // SAFETY: the caller passes NULL or valid pointers.
         let (store, out) = unsafe { (try_ref(store)?, try_mut(version)?) };
         *out = store.store.snapshot().version;
+        Ok(())
+    })
+}
+
+/// Raises the store's anti-rollback floor to `version`: from now on a signed update whose
+/// version is below it is `PIN_ERR_STALE_UPDATE`, whatever policy is loaded. For an app that
+/// keeps the highest accepted update version its own way (`pin_store_save` and
+/// `pin_store_load_file` keep it in the policy file as `min_update_version`): read it with
+/// `pin_store_min_update_version` after each accepted update, and restore it with this call at
+/// start, before applying any update. The floor never goes down: a lower `version` changes
+/// nothing. It decides no verdict, so the policy generation stays.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `store` must be NULL or a live store.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_set_min_update_version(
+    store: *mut pin_store,
+    version: u64,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or a live store.
+        let store = unsafe { try_ref(store)? };
+        store.store.raise_min_update_version(version);
+        Ok(())
+    })
+}
+
+/// Writes the store's anti-rollback floor into `version`: the highest signed-update version it
+/// has accepted or been given (by `pin_store_set_min_update_version` or a loaded document's
+/// `min_update_version`); 0 if none.
+///
+/// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+///
+/// # Safety
+/// `store` must be NULL or a live store, `version` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pin_store_min_update_version(
+    store: *const pin_store,
+    version: *mut u64,
+) -> pin_result {
+    ffi_result(|| {
+        // SAFETY: the caller passes NULL or valid pointers.
+        let (store, out) = unsafe { (try_ref(store)?, try_mut(version)?) };
+        *out = store.store.snapshot().min_update_version;
         Ok(())
     })
 }

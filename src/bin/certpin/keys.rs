@@ -10,19 +10,20 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use certpin::document::{format_time, parse_document};
 use certpin::report::pem_block;
-use ring::rand::SystemRandom;
+use ring::rand::{SecureRandom, SystemRandom};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use rustls_pki_types::PrivatePkcs8KeyDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
+use x509_parser::asn1_rs::{Integer, OctetString, Oid, Sequence, SerializeResult, ToDer};
 
 use crate::output::{Failure, Status, print_json, read_file};
 
 /// `certpin keygen [--out KEYFILE]`
 #[derive(clap::Args)]
 pub struct KeygenArgs {
-    /// Where to write the private key (PKCS#8 PEM, mode 0600). An existing file is never
-    /// overwritten.
+    /// Where to write the private key (PKCS#8 v1 PEM, as `openssl genpkey -algorithm ed25519`
+    /// writes it; mode 0600). An existing file is never overwritten.
     #[arg(long, value_name = "KEYFILE", default_value = "certpin-update.key")]
     out: PathBuf,
 }
@@ -63,11 +64,15 @@ struct SignReport {
 
 /// Runs `certpin keygen`.
 pub fn keygen(args: &KeygenArgs, json: bool) -> Result<Status, Failure> {
-    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
+    let mut seed = [0u8; 32];
+    SystemRandom::new()
+        .fill(&mut seed)
         .map_err(|_| Failure("the system random number generator failed".into()))?;
-    let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("ring reads its own key");
+    let pkcs8 = pkcs8_v1(&seed).map_err(|error| Failure(format!("encoding the key: {error}")))?;
+    // The key is read back as `sign` reads it, so what is written is known to work.
+    let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ring reads the key");
     let public_key = STANDARD.encode(pair.public_key().as_ref());
-    write_private_key(&args.out, &pem_block("PRIVATE KEY", pkcs8.as_ref()))?;
+    write_private_key(&args.out, &pem_block("PRIVATE KEY", &pkcs8))?;
     let report = KeygenReport { private_key_file: args.out.display().to_string(), public_key };
     if json {
         print_json(&report);
@@ -78,6 +83,19 @@ pub fn keygen(args: &KeygenArgs, json: bool) -> Result<Status, Failure> {
         println!("  pin_store_add_update_key(store, \"{}\");", report.public_key);
     }
     Ok(Status::Ok)
+}
+
+/// An Ed25519 private key as a PKCS#8 v1 `PrivateKeyInfo` (RFC 8410), the form OpenSSL 3.0
+/// reads and writes; ring makes v2 (RFC 5958, with the public key), which OpenSSL 3.0 refuses:
+/// `SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING seed } }`.
+fn pkcs8_v1(seed: &[u8; 32]) -> SerializeResult<Vec<u8>> {
+    let ed25519 = Oid::from(&[1, 3, 101, 112]).expect("a valid OID");
+    let algorithm = Sequence::new(ed25519.to_der_vec()?.into());
+    let curve_private_key = OctetString::new(seed).to_der_vec()?;
+    let mut info = Integer::from_u32(0).to_der_vec()?;
+    info.extend(algorithm.to_der_vec()?);
+    info.extend(OctetString::new(&curve_private_key).to_der_vec()?);
+    Sequence::new(info.into()).to_der_vec()
 }
 
 /// Writes a new file readable by its owner only, refusing to replace an existing one.
@@ -101,7 +119,8 @@ fn write_private_key(path: &Path, text: &str) -> Result<(), Failure> {
 pub fn sign(args: &SignArgs, json: bool) -> Result<Status, Failure> {
     let key = PrivatePkcs8KeyDer::from_pem_slice(&read_file(&args.key)?)
         .map_err(|_| Failure::file(&args.key, "no PRIVATE KEY (PKCS#8 PEM) block"))?;
-    // `maybe_unchecked` also reads PKCS#8 v1 keys, as `openssl genpkey -algorithm ed25519` makes.
+    // `maybe_unchecked` reads PKCS#8 v1 keys (keygen's, and `openssl genpkey -algorithm
+    // ed25519`'s) as well as v2 (ring's, and keygen's before 0.2).
     let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(key.secret_pkcs8_der())
         .map_err(|_| Failure::file(&args.key, "not an Ed25519 private key"))?;
     let document = read_file(&args.document)?;

@@ -6,12 +6,12 @@
 use std::path::PathBuf;
 
 use certpin::document::{
-    DOCUMENT_KEYS, DOMAIN_ENTRY_KEYS, Document, DomainEntry, entry_pattern, format_time,
-    parse_document, parse_time,
+    DOCUMENT_KEYS, DOMAIN_ENTRY_KEYS, Document, DomainEntry, entry_pattern, entry_rules,
+    format_time, parse_document, parse_time, stated,
 };
 use certpin::host::{HostName, HostPattern, parent};
 use certpin::pin::Pin;
-use certpin::policy::{PinRules, PinSet, Policy};
+use certpin::policy::{ConfigProblem, Enforcement, PinRules, PinSet, Policy};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -50,9 +50,11 @@ enum Severity {
 #[derive(Debug, Serialize)]
 struct Finding {
     severity: Severity,
-    /// `bad-json`, `unknown-key`, `bad-pin`, `bad-date`, `bad-pattern`, `missing-backup`,
-    /// `backup-on-chain`, `single-ca`, `expired`, `expiring`, `overlap`, `duplicate-pattern`,
-    /// or `invalid` (what `parse_document` refuses otherwise).
+    /// `bad-json`, `unknown-key`, `bad-pin`, `bad-date`, `bad-pattern`, a rule of the
+    /// library's one configuration check (`no-pins`, `missing-backup`,
+    /// `exclusion-with-options`, `report-only-without-ca`, `warning-after-expiry`),
+    /// `backup-on-chain`, `single-ca`, `expired`, `expiring`, `overlap`, `weaker-wins`,
+    /// `duplicate-pattern`, or `invalid` (what `parse_document` refuses otherwise).
     check: &'static str,
     /// Where: `domains."api.example.com".pins[1]`, or a JSON position.
     key: String,
@@ -184,28 +186,35 @@ impl Linter<'_> {
     /// The checks on a document that serde could read: dates, pins, patterns, overlaps.
     fn document(&mut self, document: &Document) {
         if let Some(text) = &document.expires {
-            self.expiry("expires", text, "the document", "apps refuse it as a signed update");
+            let then = "apps refuse it as a signed update";
+            self.expiry("expires", text, "the document", then, Severity::Warning);
         }
         let mut patterns = Vec::new();
         for (name, entry) in &document.domains {
             let key = format!("domains.{name:?}");
-            self.pins(&key, entry);
+            let pattern = self.pattern(&key, name, entry);
+            // Dates are checked below, each at its key; a bad one leaves the rules unknown.
+            let rules = entry_rules(&key, entry).ok();
+            self.pins(&key, entry, pattern.as_ref().zip(rules));
             if let Some(text) = &entry.expires {
+                // Its pins do nothing: an error, unlike a document past its own expiry.
                 let then = "its pins are not enforced (fail open)";
-                self.expiry(&format!("{key}.expires"), text, "the entry", then);
+                let key = format!("{key}.expires");
+                self.expiry(&key, text, "the entry", then, Severity::Error);
             }
             if let Some(text) = &entry.warn_after {
                 self.date(&format!("{key}.warn_after"), text);
             }
-            if let Some(pattern) = self.pattern(&key, name, entry) {
-                patterns.push((key, pattern, entry.exclude));
+            if let Some(pattern) = pattern {
+                patterns.push((key, pattern, rules.unwrap_or_default()));
             }
         }
         self.overlaps(&patterns);
     }
 
-    /// Bad and repeated pins, a missing backup pin, and (with `--chain`) pins all on the chain.
-    fn pins(&mut self, key: &str, entry: &DomainEntry) {
+    /// Bad and repeated pins, the library's configuration check on the entry (with its
+    /// `pattern` and `rules`, when they read), and (with `--chain`) pins all on the chain.
+    fn pins(&mut self, key: &str, entry: &DomainEntry, shape: Option<(&HostPattern, PinRules)>) {
         let mut valid: Vec<(usize, Pin)> = Vec::new();
         for (index, text) in entry.pins.iter().enumerate() {
             let pin_key = format!("{key}.pins[{index}]");
@@ -225,15 +234,19 @@ impl Linter<'_> {
             }
         }
         let pins_key = format!("{key}.pins");
-        let enforced =
-            !entry.exclude && !entry.tofu && entry.mode.as_deref() != Some("report_only");
-        if enforced && !entry.single_pin && entry.pins.len() < 2 {
-            let message = format!(
-                "an enforced pin set needs at least two pins, the current key and a backup not \
-                 on the current chain; it has {}",
-                entry.pins.len()
-            );
-            return self.add(Severity::Error, "missing-backup", &pins_key, message);
+        if let Some((pattern, rules)) = shape
+            && valid.len() == entry.pins.len()
+        {
+            let pins = valid.iter().map(|(_, pin)| *pin).collect();
+            let set = PinSet { pattern: pattern.clone(), pins, rules };
+            if let Err(problem) = set.check_configured(stated(entry)) {
+                let at = match problem {
+                    ConfigProblem::NoPins | ConfigProblem::MissingBackup => &pins_key,
+                    _ => key,
+                };
+                let message = format!("{problem}; it has {} pin(s)", entry.pins.len());
+                return self.add(Severity::Error, problem.name(), at, message);
+            }
         }
         if let Some(chain) = self.chain {
             let pins: Vec<Pin> = valid.into_iter().map(|(_, pin)| pin).collect();
@@ -276,13 +289,14 @@ impl Linter<'_> {
             .ok()
     }
 
-    /// Warns of an expiry that has passed or is less than [`WARN_DAYS`] away.
-    fn expiry(&mut self, key: &str, text: &str, what: &str, then: &str) {
+    /// An expiry that has passed (a finding of `passed` severity) or is less than
+    /// [`WARN_DAYS`] away (a warning).
+    fn expiry(&mut self, key: &str, text: &str, what: &str, then: &str, passed: Severity) {
         let Some(expires) = self.date(key, text) else { return };
         let when = format_time(expires);
         if expires <= self.at {
             let message = format!("{what} expired at {when}: {then}");
-            self.add(Severity::Warning, "expired", key, message);
+            self.add(passed, "expired", key, message);
         } else if expires - self.at < WARN_DAYS * DAY {
             let days = (expires - self.at) / DAY;
             let message = format!("{what} expires at {when}, in {days} day(s); then {then}");
@@ -304,22 +318,37 @@ impl Linter<'_> {
     }
 
     /// Patterns that cover some host in common: which entry applies there, per the library's
-    /// own lookup. Not reported when the winner is an exclusion, since that is its purpose.
-    fn overlaps(&mut self, patterns: &[(String, HostPattern, bool)]) {
-        for (index, (key, pattern, excluded)) in patterns.iter().enumerate() {
-            for (other_key, other, other_excluded) in &patterns[..index] {
+    /// own lookup. Every place where an exclusion or a report-only entry wins over an enforced
+    /// one is reported (`weaker-wins`: hosts there lose their enforced pins); any other
+    /// overlap is reported unless the winner is an exclusion.
+    fn overlaps(&mut self, patterns: &[(String, HostPattern, PinRules)]) {
+        let weak =
+            |rules: &PinRules| rules.excluded || rules.enforcement == Enforcement::ReportOnly;
+        let enforced =
+            |rules: &PinRules| !rules.excluded && rules.enforcement == Enforcement::Enforce;
+        for (index, (key, pattern, rules)) in patterns.iter().enumerate() {
+            for (other_key, other, other_rules) in &patterns[..index] {
                 if pattern == other {
                     let message = format!("the same pattern ({pattern}) as {other_key}");
                     self.add(Severity::Error, "duplicate-pattern", key, message);
                     continue;
                 }
                 let Some((region, sample)) = shared_hosts(pattern, other) else { continue };
-                let (winner, loser, winner_excluded) = match applied(pattern, other, &sample) {
-                    Some(applied) if applied == pattern => (key, other_key, *excluded),
-                    Some(_) => (other_key, key, *other_excluded),
-                    None => continue,
-                };
-                if !winner_excluded {
+                let (winner, loser, winner_rules, loser_rules) =
+                    match applied(pattern, other, &sample) {
+                        Some(applied) if applied == pattern => (key, other_key, rules, other_rules),
+                        Some(_) => (other_key, key, other_rules, rules),
+                        None => continue,
+                    };
+                if weak(winner_rules) && enforced(loser_rules) {
+                    let what = if winner_rules.excluded { "an exclusion" } else { "report-only" };
+                    let message = format!(
+                        "{what}, it wins over the enforced {loser} on {region} (the most \
+                         specific pattern applies): a chain there that misses {loser}'s pins is \
+                         accepted"
+                    );
+                    self.add(Severity::Warning, "weaker-wins", winner, message);
+                } else if !winner_rules.excluded {
                     let message = format!(
                         "overlaps {loser} on {region}: this entry wins there (the most specific \
                          pattern applies), so none of {loser}'s pins or rules apply to it"

@@ -1,13 +1,21 @@
 //! The `probe` subcommand: connect to a server with rustls, record the chain it sends (any
-//! chain is accepted, so that a chain certpin would refuse can still be shown), and tell which
-//! pins a policy could use; with `--policy`, also certpin's verdict on that chain.
+//! chain is accepted, so that a chain certpin would refuse can still be shown), validate it
+//! with certpin (the built-in roots, or `--anchor`), and tell which keys of the validated path
+//! a policy could pin; with `--policy`, also certpin's verdict on that chain. A chain that does
+//! not validate is said to, with why, and gets no recommendation: a pin taken from it could be
+//! an attacker's key.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use certpin::explain::anchor_name_text;
 use certpin::host::HostName;
+use certpin::pin::Pin;
+use certpin::result::PinError;
+use certpin::store::PinStore;
+use certpin::verify::RejectedPath;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, ProtocolVersion};
@@ -15,7 +23,7 @@ use rustls::{SignatureScheme, crypto::ring::default_provider};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Serialize;
 
-use crate::certs::{CertificateInfo, ChainKey, Role, chain_keys, first_unreadable};
+use crate::certs::{CertificateInfo, ChainKey, Role, first_unreadable};
 use crate::check::{Trust, VerdictReport};
 use crate::output::{Failure, Status, print_json};
 
@@ -95,9 +103,16 @@ struct ProbeReport {
     cipher_suite: String,
     /// The certificates the server sent, in its order.
     chain: Vec<CertificateInfo>,
-    /// The keys a policy could pin: leaf, intermediates, root when known.
+    /// Whether the chain validated for the host (Web PKI, against `--anchor` roots or the
+    /// built-in ones), as `validation` says.
+    validated: bool,
+    /// certpin's verdict on the chain with no pins: plain validation, and why it failed.
+    validation: VerdictReport,
+    /// The keys a policy could pin: those of the validated path (leaf, intermediates, the
+    /// trust anchor that signed it). Empty when the chain does not validate.
     pins: Vec<ChainKey>,
-    recommendation: String,
+    /// Which keys to pin; `None` when the chain does not validate.
+    recommendation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verdict: Option<VerdictReport>,
 }
@@ -132,7 +147,20 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
             args.target
         )));
     }
-    let pins = chain_keys(&handshake.chain, &anchors);
+    let time = args.trust.time();
+    let name = host.to_string();
+    let plain = PinStore::new();
+    for (path, der) in &anchors {
+        plain.add_trust_anchor(der).map_err(|error| {
+            Failure::file(path, format!("not usable as a trust anchor: {error}"))
+        })?;
+    }
+    let validation = VerdictReport::verify(&plain, &handshake.chain, &name, Some(port), time);
+    let validated = validation.status() == Status::Ok;
+    let pins = match validated {
+        true => validated_keys(&plain, &handshake.chain, &host, time, &anchors),
+        false => Vec::new(),
+    };
     let report = ProbeReport {
         host: host.to_string(),
         port,
@@ -140,19 +168,79 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
         protocol: handshake.protocol,
         cipher_suite: handshake.cipher_suite,
         chain: handshake.chain.iter().map(|der| CertificateInfo::of(der)).collect(),
-        recommendation: recommendation(&pins),
+        recommendation: validated.then(|| recommendation(&pins)),
+        validated,
+        validation,
         pins,
-        verdict: store.map(|store| {
-            let name = host.to_string();
-            VerdictReport::verify(&store, &handshake.chain, &name, Some(port), args.trust.time())
-        }),
+        verdict: store
+            .map(|store| VerdictReport::verify(&store, &handshake.chain, &name, Some(port), time)),
     };
     if json {
         print_json(&report);
     } else {
         print_report(&report);
     }
-    Ok(report.verdict.as_ref().map_or(Status::Ok, VerdictReport::status))
+    // With a policy, its verdict is the answer; without, whether the chain validates.
+    Ok(report.verdict.as_ref().unwrap_or(&report.validation).status())
+}
+
+/// The keys of the path a valid `chain` validated on, leaf first, trust anchor last: what
+/// certpin's own path building found, so the root is the anchor whose key verified the
+/// signature, never one that merely carries the issuer's name. The path comes from a
+/// verification of `store` (anchors only) with a pin that no key has: a valid chain is then
+/// refused with the first valid path it was checked on (`rejected_path`).
+fn validated_keys(
+    store: &PinStore,
+    chain: &[Vec<u8>],
+    host: &HostName,
+    time: u64,
+    anchors: &[(PathBuf, Vec<u8>)],
+) -> Vec<ChainKey> {
+    let nothing_has_it = Pin::of_spki(b"").to_string();
+    let name = host.to_string();
+    if store.add_pin(&name, &nothing_has_it).is_err() {
+        return Vec::new();
+    }
+    let served: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+    let verdict = store.verify(&served, &name, None, time);
+    match (verdict.result, verdict.rejected_path) {
+        (Err(PinError::PinMismatch), Some(path)) => path_keys(&path, chain, anchors),
+        _ => Vec::new(),
+    }
+}
+
+/// The [`ChainKey`]s of a validated path: its certificates from the chain the server sent,
+/// then its trust anchor (from an `--anchor` file with that key, or webpki-roots).
+fn path_keys(
+    path: &RejectedPath,
+    chain: &[Vec<u8>],
+    anchors: &[(PathBuf, Vec<u8>)],
+) -> Vec<ChainKey> {
+    let Some((anchor_pin, certificate_pins)) = path.pins.split_last() else { return Vec::new() };
+    let mut keys: Vec<ChainKey> = path
+        .chain_indexes
+        .iter()
+        .zip(certificate_pins)
+        .enumerate()
+        .map(|(place, (index, pin))| ChainKey {
+            role: if place == 0 { Role::Leaf } else { Role::Intermediate },
+            pin: *pin,
+            subject: CertificateInfo::of(&chain[*index]).subject,
+            source: format!("chain [{index}]"),
+        })
+        .collect();
+    let anchor_file =
+        anchors.iter().find(|(_, der)| Pin::of_certificate(der).ok() == Some(*anchor_pin));
+    keys.push(ChainKey {
+        role: Role::Root,
+        pin: *anchor_pin,
+        subject: anchor_name_text(&path.anchor_subject),
+        source: anchor_file.map_or_else(
+            || "webpki-roots".to_owned(),
+            |(file, _)| format!("anchor {}", file.display()),
+        ),
+    });
+    keys
 }
 
 /// `HOST`, `HOST:PORT`, `[IPv6]` or `[IPv6]:PORT` (a bare IPv6 address has no port).
@@ -257,11 +345,24 @@ fn print_report(report: &ProbeReport) {
         println!("  [{index}] {}", certificate.subject);
         certificate.print("      ");
     }
-    println!("\npins for a policy:");
-    for key in &report.pins {
-        println!("  {:<12}  {}  {} ({})", key.role.name(), key.pin, key.subject, key.source);
+    if !report.validated {
+        println!("\nthe chain does NOT validate for {}:", report.host);
+        print!("{}", report.validation.explanation);
+        println!(
+            "\nrecommendation: none. certpin recommends no pin from a chain it could not \
+             validate: its keys may be an interceptor's. If the server uses a private CA, give \
+             its root with --anchor."
+        );
+    } else {
+        println!("\nthe chain validates for {} (path leaf first, trust anchor last):", report.host);
+        println!("\npins for a policy:");
+        for key in &report.pins {
+            println!("  {:<12}  {}  {} ({})", key.role.name(), key.pin, key.subject, key.source);
+        }
+        if let Some(recommendation) = &report.recommendation {
+            println!("\nrecommendation: {recommendation}");
+        }
     }
-    println!("\nrecommendation: {}", report.recommendation);
     if let Some(verdict) = &report.verdict {
         println!("\nverdict: {}", verdict.result);
         print!("{}", verdict.explanation);
