@@ -2,7 +2,13 @@
 # Fuzzing smoke run (see fuzz/README.md). Builds every fuzz target in fuzz/, replays the
 # reproducers kept in fuzz/regressions/<target>/, then runs each target for
 # SECONDS_PER_TARGET seconds (default 20) on a scratch copy of its committed seed corpus, so
-# that the run never grows the repository's corpus. Fails if any target crashes.
+# that the run never grows the repository's corpus. Fails if any target crashes, and unless
+# the targets it ran are exactly the targets that exist: every fuzz/fuzz_targets/*.rs, each
+# with its [[bin]] entry in fuzz/Cargo.toml (none run, or one missed, is a failure).
+#
+# With AddressSanitizer it needs the nightly toolchain ($CERTPIN_NIGHTLY, default `nightly`).
+# Without it: under CI=true (as .ci/run sets) the run fails; elsewhere the targets run with
+# no sanitizer and the result line says so.
 #
 # Usage: .ci/fuzz.sh [SECONDS_PER_TARGET]
 #
@@ -20,15 +26,48 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+# The targets that exist: the files in fuzz/fuzz_targets/, each with its [[bin]] entry (a file
+# without one is never built; an entry without a file does not build).
+mapfile -t target_files < <(find fuzz/fuzz_targets -maxdepth 1 -name '*.rs' -printf '%f\n' |
+    sed 's/\.rs$//' | LC_ALL=C sort)
+mapfile -t target_bins < <(cargo metadata --manifest-path fuzz/Cargo.toml --no-deps \
+    --format-version 1 | python3 -c '
+import json, os, sys
+for package in json.load(sys.stdin)["packages"]:
+    for target in package["targets"]:
+        if "bin" in target["kind"]:
+            print(target["name"])
+            if os.path.basename(target["src_path"]) != target["name"] + ".rs":
+                print(target["src_path"], "(a [[bin]] whose file has another name)")
+' | LC_ALL=C sort)
+if ((${#target_files[@]} == 0)); then
+    echo "fuzz: no targets in fuzz/fuzz_targets/" >&2
+    exit 1
+fi
+if [[ "${target_files[*]}" != "${target_bins[*]}" ]]; then
+    echo "fuzz: fuzz/fuzz_targets/*.rs and the [[bin]] entries of fuzz/Cargo.toml differ:" >&2
+    diff <(printf '%s\n' "${target_files[@]}") <(printf '%s\n' "${target_bins[@]}") |
+        sed -n 's/^< /  file without [[bin]]: /p; s/^> /  [[bin]] without file: /p' >&2
+    exit 1
+fi
+
 # With nightly, cargo-fuzz builds with AddressSanitizer, linking rustc's own sanitizer
 # runtime, and libfuzzer-sys compiles libFuzzer with the system C++ compiler: no clang
-# needed. Without nightly: no sanitizer, on stable.
-if rustup run nightly rustc --version >/dev/null 2>&1; then
-    fuzz=(cargo +nightly fuzz)
+# needed. Without nightly: no sanitizer, on stable, which CI does not accept.
+nightly="${CERTPIN_NIGHTLY:-nightly}"
+if rustup run "$nightly" rustc --version >/dev/null 2>&1; then
+    fuzz=(cargo "+$nightly" fuzz)
     sanitizer=()
+    with="with AddressSanitizer"
+elif [[ "${CI:-}" == true ]]; then
+    echo "fuzz: FAILED: no $nightly toolchain, so no AddressSanitizer; CI does not fuzz" \
+        "without it. Install it: rustup toolchain install $nightly" >&2
+    exit 1
 else
     fuzz=(cargo fuzz)
     sanitizer=(--sanitizer=none)
+    with="WITHOUT AddressSanitizer (no $nightly toolchain: rustup toolchain install $nightly)"
+    echo "fuzz: no $nightly toolchain: fuzzing WITHOUT AddressSanitizer" >&2
 fi
 # Overflow checks and debug assertions in the library as well.
 build_flags=("${sanitizer[@]}" --debug-assertions)
@@ -63,8 +102,16 @@ dict_for() {
     esac
 }
 
+# What cargo-fuzz will build and run must be the targets that exist.
+mapfile -t listed < <("${fuzz[@]}" list | LC_ALL=C sort)
+if [[ "${listed[*]}" != "${target_files[*]}" ]]; then
+    echo "fuzz: \`${fuzz[*]} list\` prints (${listed[*]}), the targets are (${target_files[*]})" >&2
+    exit 1
+fi
+
 failed=()
-for target in $("${fuzz[@]}" list); do
+ran=()
+for target in "${listed[@]}"; do
     args=(-rss_limit_mb=2048 -timeout=60)
     dict="$(dict_for "$target")"
     [[ -n "$dict" ]] && args+=("-dict=$dict")
@@ -91,11 +138,18 @@ for target in $("${fuzz[@]}" list); do
         grep -v '^INFO:\|^#[0-9]' "$work/$target.log" | tail -n 80
         failed+=("$target (input in fuzz/artifacts/$target/)")
     fi
+    ran+=("$target")
 done
+
+# The targets run are the targets that exist: none skipped, none run twice.
+mapfile -t ran < <(printf '%s\n' "${ran[@]}" | LC_ALL=C sort)
+if [[ "${ran[*]}" != "${target_files[*]}" ]]; then
+    failed+=("the run covered (${ran[*]}), the targets are (${target_files[*]})")
+fi
 
 if ((${#failed[@]})); then
     step "FAILED"
     printf '  %s\n' "${failed[@]}"
     exit 1
 fi
-step "every target ran ${seconds}s without a crash"
+step "all ${#ran[@]} targets (${ran[*]}) ran ${seconds}s each without a crash, $with"

@@ -5,7 +5,7 @@
 #   bash examples-objc/build.sh --sanitize   # with AddressSanitizer, LeakSanitizer and UBSan
 # The program lands in target/objc/verify_objc. `cargo test --test objc_wrapper` runs the same
 # checks (both builds) against the test build's library.
-# Needs gobjc, libgnustep-base-dev and gnustep-make (the install step of .ci/run).
+# Needs gobjc, libgnustep-base-dev and gnustep-make (`bash .ci/test` installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,7 @@ case "${1:-}" in
 esac
 
 command -v gnustep-config >/dev/null || {
-    echo "$0: gnustep-config not found: install GNUstep with the install step of .ci/run" >&2
+    echo "$0: gnustep-config not found: install GNUstep with \`bash .ci/test\` or apt-get install --no-install-recommends gobjc libgnustep-base-dev gnustep-make" >&2
     exit 2
 }
 

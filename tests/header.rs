@@ -1,5 +1,6 @@
 //! The committed header is exactly what cbindgen generates from the sources, and every
-//! `PIN_*` value in it is the contract's.
+//! `PIN_*` value in it is the contract's (`tests/data/CONTRACT.md`, a copy of
+//! `../shared/CONTRACT.md` that must equal it wherever that file exists).
 //!
 //! To regenerate after changing the API: `CERTPIN_BLESS=1 cargo test --test header`.
 
@@ -20,8 +21,7 @@ fn generated_header() -> String {
 }
 
 fn committed_header() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/certpin.h"))
-        .unwrap_or_default()
+    std::fs::read_to_string(repo("include/certpin.h")).unwrap_or_default()
 }
 
 #[test]
@@ -38,29 +38,41 @@ fn committed_header_is_fresh() {
     );
 }
 
-/// The result codes as `../shared/CONTRACT.md` fixes them. Outside code compiles against
-/// these numbers: they never change.
-const CONTRACT: &[(&str, u32)] = &[
-    ("PIN_OK", 0),
-    ("PIN_ERR_NULL_ARGUMENT", 1),
-    ("PIN_ERR_INVALID_ARGUMENT", 2),
-    ("PIN_ERR_BAD_PIN", 3),
-    ("PIN_ERR_BAD_HOST", 4),
-    ("PIN_ERR_BAD_CERTIFICATE", 5),
-    ("PIN_ERR_EMPTY_CHAIN", 6),
-    ("PIN_ERR_UNKNOWN_ISSUER", 7),
-    ("PIN_ERR_EXPIRED", 8),
-    ("PIN_ERR_NOT_YET_VALID", 9),
-    ("PIN_ERR_HOST_MISMATCH", 10),
-    ("PIN_ERR_INVALID_CHAIN", 11),
-    ("PIN_ERR_PIN_MISMATCH", 12),
-    ("PIN_ERR_NOT_PINNED", 13),
-    ("PIN_ERR_BAD_CONFIG", 14),
-    ("PIN_ERR_BAD_SIGNATURE", 15),
-    ("PIN_ERR_STALE_UPDATE", 16),
-    ("PIN_ERR_BUFFER_TOO_SMALL", 17),
-    ("PIN_ERR_INTERNAL", 255),
-];
+/// The contract, as committed beside the tests: a copy of `../shared/CONTRACT.md`, so that
+/// the values are checked in every checkout, not only where the shared file lies beside it.
+const CONTRACT_COPY: &str = "tests/data/CONTRACT.md";
+
+fn repo(path: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The result codes the contract fixes: every line of its `typedef enum pin_result { ... }`
+/// block, `NAME = VALUE, /* comment */`. Outside code compiles against these numbers: they
+/// never change. A line in the block that does not read so fails the test, and so does a
+/// missing block: the table is never quietly empty.
+fn contract_results() -> Vec<(String, u32)> {
+    let text = std::fs::read_to_string(repo(CONTRACT_COPY)).expect(CONTRACT_COPY);
+    let block = text
+        .split_once("typedef enum pin_result {")
+        .and_then(|(_, rest)| rest.split_once("} pin_result;"))
+        .map(|(block, _)| block)
+        .unwrap_or_else(|| panic!("{CONTRACT_COPY} has no `typedef enum pin_result` block"));
+    let results: Vec<(String, u32)> = block
+        .lines()
+        .map(|line| line.split("/*").next().unwrap().trim())
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let parsed = line.trim_end_matches(',').split_once('=').and_then(|(name, value)| {
+                let name = name.trim();
+                let value = value.trim().parse().ok()?;
+                name.starts_with("PIN_").then(|| (name.to_owned(), value))
+            });
+            parsed.unwrap_or_else(|| panic!("{CONTRACT_COPY}: cannot read `{line}`"))
+        })
+        .collect();
+    assert!(results.contains(&("PIN_OK".to_owned(), 0)), "{CONTRACT_COPY}: no PIN_OK = 0");
+    results
+}
 
 /// `NAME value` for every `#define PIN_...` line of a header.
 fn defined_results(header: &str) -> Vec<(String, u32)> {
@@ -77,40 +89,41 @@ fn defined_results(header: &str) -> Vec<(String, u32)> {
 
 #[test]
 fn result_values_are_the_contract() {
+    let contract = contract_results();
     let defined = defined_results(&committed_header());
-    for (name, value) in CONTRACT {
+    for (name, value) in &contract {
         assert!(
-            defined.contains(&((*name).to_owned(), *value)),
-            "{name} = {value} missing from the header"
+            defined.contains(&(name.clone(), *value)),
+            "{name} = {value} (as {CONTRACT_COPY} fixes it) missing from the header"
         );
         let code = certpin::pin_result_name(*value);
         // SAFETY: pin_result_name returns a static NUL-terminated string.
         let text = unsafe { std::ffi::CStr::from_ptr(code) }.to_str().unwrap();
-        assert_eq!(text, *name);
+        assert_eq!(text, name);
     }
     // Codes added beyond the contract take new numbers: none reuses a contract value.
     for (name, value) in defined.iter().filter(|(n, _)| n == "PIN_OK" || n.starts_with("PIN_ERR_"))
     {
-        let in_contract = CONTRACT.iter().any(|(n, v)| n == name && v == value);
-        let reuses = CONTRACT.iter().any(|(_, v)| v == value);
+        let in_contract = contract.iter().any(|(n, v)| n == name && v == value);
+        let reuses = contract.iter().any(|(_, v)| v == value);
         assert!(in_contract || !reuses, "{name} = {value} reuses a contract value");
     }
 }
 
-/// Where the contract document is beside the repository, its table agrees with ours.
+/// The committed copy is the contract itself: where `../shared/CONTRACT.md` lies beside the
+/// repository (as on the project's machines), the copy equals it byte for byte. Elsewhere the
+/// copy is all there is, and `result_values_are_the_contract` checks against it.
 #[test]
-fn contract_document_agrees_when_present() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/CONTRACT.md");
-    let Ok(text) = std::fs::read_to_string(path) else { return };
-    for line in text.lines() {
-        let line = line.trim();
-        let Some((name, rest)) = line.split_once('=') else { continue };
-        let name = name.trim();
-        if !name.starts_with("PIN_") {
-            continue;
-        }
-        let value: u32 = rest.trim().split(',').next().unwrap().trim().parse().unwrap();
-        assert!(CONTRACT.contains(&(name, value)), "CONTRACT.md has {name} = {value}");
+fn contract_copy_is_the_shared_contract() {
+    let copy = std::fs::read(repo(CONTRACT_COPY)).expect(CONTRACT_COPY);
+    let shared = repo("../shared/CONTRACT.md");
+    if let Ok(original) = std::fs::read(&shared) {
+        assert!(
+            copy == original,
+            "{CONTRACT_COPY} differs from {}: copy it again (cp {} {CONTRACT_COPY})",
+            shared.display(),
+            shared.display()
+        );
     }
 }
 

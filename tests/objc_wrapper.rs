@@ -4,8 +4,8 @@
 //! LeakSanitizer and UBSan.
 //!
 //! Needs gcc's Objective-C compiler and GNUstep base (`gobjc`, `libgnustep-base-dev`,
-//! `gnustep-make`), which the install step of `.ci/run` provides. Without them these tests
-//! fail instead of skipping, so that a CI machine cannot pass without running them.
+//! `gnustep-make`), which the README's test command `bash .ci/test` installs. Without them
+//! these tests fail instead of skipping, so that a CI machine cannot pass without running them.
 
 #[path = "support/static_lib.rs"]
 mod static_lib;
@@ -28,8 +28,9 @@ const CASES: &[&str] = &[
 ];
 
 /// What to install when the Objective-C toolchain is missing.
-const INSTALL_HINT: &str = "install it with the install step of .ci/run (`bash .ci/run`, or \
-     `apt-get install --no-install-recommends gobjc libgnustep-base-dev gnustep-make`)";
+const INSTALL_HINT: &str = "install it with `bash .ci/test` (it installs what \
+     .ci/apt-packages lists and the machine lacks, then runs the tests), or \
+     `apt-get install --no-install-recommends gobjc libgnustep-base-dev gnustep-make`";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

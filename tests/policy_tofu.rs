@@ -11,17 +11,22 @@ use certpin::*;
 use policy_support::*;
 
 /// The fingerprint `openssl x509 -noout -fingerprint -sha256` prints for a testdata/ DER file
-/// (`sha256 Fingerprint=AB:CD:...`), or `None` when the openssl CLI cannot be run.
-fn openssl_fingerprint(file: &str) -> Option<String> {
+/// (`sha256 Fingerprint=AB:CD:...`). Fails (never skips) when the openssl CLI cannot be run.
+fn openssl_fingerprint(file: &str) -> String {
     let output = Command::new("openssl")
         .args(["x509", "-noout", "-fingerprint", "-sha256", "-inform", "DER", "-in"])
         .arg(testdata_path(file))
         .output()
-        .ok()?;
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot run openssl ({error}): the fingerprint check needs the OpenSSL CLI; \
+                 install it with `apt-get install --no-install-recommends openssl`"
+            )
+        });
     assert!(output.status.success(), "openssl: {}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8(output.stdout).expect("ASCII");
     let (_, hex) = text.trim().split_once('=').expect("NAME Fingerprint=HEX");
-    Some(hex.to_owned())
+    hex.to_owned()
 }
 
 /// Checks a first-use verdict: its result and flags, and that it offers the leaf's pin (as in
@@ -32,9 +37,8 @@ fn expect_first_use(v: &Verdict, leaf_file: &str, leaf_name: &str, leaf_der: &[u
     assert_eq!(v.leaf_pin, pin(leaf_name), "pin_verdict.leaf_pin is pins.txt's {leaf_name}");
     assert_eq!(v.leaf_fingerprint, fingerprint(leaf_der), "pin_verdict.leaf_fingerprint");
     assert_eq!(v.leaf_fingerprint.len(), 95, "32 hex pairs and 31 colons");
-    if let Some(openssl) = openssl_fingerprint(leaf_file) {
-        assert_eq!(v.leaf_fingerprint, openssl, "as `openssl x509 -fingerprint -sha256` prints");
-    }
+    let openssl = openssl_fingerprint(leaf_file);
+    assert_eq!(v.leaf_fingerprint, openssl, "as `openssl x509 -fingerprint -sha256` prints");
     assert!(v.explanation.contains("trust on first use"), "{}", v.explanation);
     assert!(v.explanation.contains(&v.leaf_pin), "{}", v.explanation);
     assert!(v.explanation.contains(&v.leaf_fingerprint), "{}", v.explanation);
