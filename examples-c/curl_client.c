@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 
 #include "certpin.h"
+#include "pin_client.h"
 #include "pin_verify_openssl.h"
 
 static const char *program = "curl_client";
@@ -88,6 +89,8 @@ static int run(pin_client_args *args)
     status_line line = {"", 0};
     CURL *curl = NULL;
     CURLcode rc;
+    /* The callback's arg: the store and --at; the host comes from the connection. */
+    pin_openssl_config config = {args->store, NULL, args->have_time, args->unix_time};
 
     if (strlen(args->host) > CERTPIN_MAX_HOST_LEN) {
         fprintf(stderr, "%s: HOST is longer than %d bytes\n", program, CERTPIN_MAX_HOST_LEN);
@@ -127,7 +130,7 @@ static int run(pin_client_args *args)
         /* Fails with CURLE_NOT_BUILT_IN on a libcurl whose TLS backend is not OpenSSL. */
         if ((rc = curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, install_pinning)) !=
                 CURLE_OK ||
-            (rc = curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &args->config)) != CURLE_OK) {
+            (rc = curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, &config)) != CURLE_OK) {
             fprintf(stderr, "%s: cannot install certpin in libcurl: %s\n", program,
                     error[0] != '\0' ? error : curl_easy_strerror(rc));
             goto done;

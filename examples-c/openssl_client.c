@@ -36,6 +36,7 @@
 #include <openssl/x509v3.h>
 
 #include "certpin.h"
+#include "pin_client.h"
 #include "pin_verify_openssl.h"
 
 static const char *program = "openssl_client";
@@ -108,6 +109,8 @@ static int run(pin_client_args *args)
     SSL *ssl = NULL;
     BIO *bio = NULL;
     long verify_result;
+    /* The callback's arg: the store and --at; the host comes from the connection. */
+    pin_openssl_config config = {args->store, NULL, args->have_time, args->unix_time};
 
     ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
@@ -124,7 +127,7 @@ static int run(pin_client_args *args)
     SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (!args->no_pinning) {
         /* Replaces OpenSSL's X509_verify_cert call; the callback makes it itself first. */
-        SSL_CTX_set_cert_verify_callback(ctx, pin_openssl_verify_callback, &args->config);
+        SSL_CTX_set_cert_verify_callback(ctx, pin_openssl_verify_callback, &config);
     }
 
     snprintf(address, sizeof address, "127.0.0.1:%s", args->port);

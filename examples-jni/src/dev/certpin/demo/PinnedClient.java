@@ -174,7 +174,7 @@ public final class PinnedClient {
     }
 
     /** testdata/pins.txt: one "NAME sha256/BASE64" line per sample certificate. */
-    private static Map<String, String> samplePins(Path file) throws IOException {
+    static Map<String, String> samplePins(Path file) throws IOException {
         Map<String, String> pins = new HashMap<>();
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         for (String line : lines) {
@@ -250,7 +250,7 @@ public final class PinnedClient {
     }
 
     /** Prints why the connection was refused: exit 1, or 2 if it was not a TLS refusal. */
-    private static int refusal(IOException failure) {
+    static int refusal(IOException failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof PinningException) {
                 PinningException refused = (PinningException) cause;
