@@ -424,10 +424,13 @@ pin_result pin_spki_sha256(const uint8_t *der,
 
 /**
  * Sets the whole entry for a host pattern: its pins and how they apply, replacing whatever
- * the pattern had. Unlike `pin_store_add`, this checks the entry as a configuration: an
- * enforced entry (not report-only, not excluded, not trust-on-first-use) needs at least two
- * pins, one of them a backup (as TrustKit requires), and `warn_after` must not come after
- * `expires_at`; otherwise `PIN_ERR_BAD_CONFIG`.
+ * the pattern had. Unlike `pin_store_add`, this checks the entry as a configuration, by the
+ * same rules as a policy document (otherwise `PIN_ERR_BAD_CONFIG`): an enforced or
+ * report-only entry needs at least one pin, and an enforced one (not trust-on-first-use) at
+ * least two, one of them a backup (as TrustKit requires); `PIN_DOMAIN_EXCLUDE` takes no pins,
+ * no other flag and no dates; report-only needs CA validation; `warn_after` must not come
+ * after `expires_at`. Keys learned by trust on first use stay when the entry stays
+ * trust-on-first-use.
  *
  * `pins` is an array of `pins_len` NUL-terminated pin strings (NULL is accepted when
  * `pins_len` is 0); `options` may be NULL for the defaults. Everything is borrowed for the
@@ -514,8 +517,15 @@ pin_result pin_store_export_policy(const struct pin_store *store,
 
 /**
  * Saves the store's policy document to the file at `path`, atomically: it is written to a
- * temporary file beside it, flushed to disk and renamed over it, so that after a crash the
- * file holds the old document or the new one, whole, never a torn one.
+ * temporary file beside it, flushed to disk and renamed over it, and the directory is
+ * flushed, so that after a crash the file holds the old document or the new one, whole,
+ * never a torn one. The document includes the keys learned by trust on first use and the
+ * anti-rollback floor (`min_update_version`), which `pin_store_load_file` restores.
+ *
+ * A symbolic link at `path` is followed: the file it points to is replaced (in its own
+ * directory, which is the one flushed) and the link stays. The file keeps its permission
+ * bits; a new file gets 0666 less the umask. The temporary file is created exclusively
+ * under a random name (`.NAME.tmp-` and 16 hex digits), so no leftover file can collide.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
  * longer than 4096 bytes), `PIN_ERR_IO` (the file could not be written; it is unchanged).
@@ -529,7 +539,8 @@ pin_result pin_store_save(const struct pin_store *store, const char *path);
  * Loads a policy document from the file at `path`, as `pin_store_load_policy` does.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
- * longer than 4096 bytes), `PIN_ERR_IO` (unreadable; `error` says why), `PIN_ERR_BAD_CONFIG`.
+ * longer than 4096 bytes, or a file longer than `CERTPIN_MAX_POLICY_LEN`, as for
+ * `pin_store_load_policy`), `PIN_ERR_IO` (unreadable; `error` says why), `PIN_ERR_BAD_CONFIG`.
  *
  * # Safety
  * `store` must be NULL or a live store, `path` NULL or NUL-terminated, `error` NULL or
@@ -659,13 +670,16 @@ pin_result pin_store_add_update_key(struct pin_store *store, const char *public_
  *
  * The checks, in order: the signature is by a trusted update key (`PIN_ERR_BAD_SIGNATURE`);
  * the document is well formed (`PIN_ERR_BAD_CONFIG`); its version is strictly greater than
- * the store's current one (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed document);
- * it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the new policy
- * replace the old, in one atomic swap: concurrent verifications see the old policy or the
- * new, never a mix. On any failure the store is exactly as it was, and `error` (optional)
+ * the store's current one, and not below the highest version the store has accepted (see
+ * `pin_store_min_update_version`) (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed
+ * document); it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the
+ * new policy replace the old, in one atomic swap: concurrent verifications see the old
+ * policy or the new, never a mix. On any failure the store is exactly as it was, and `error` (optional)
  * says why.
  *
  * The trust anchors, update keys and report callback are not part of the document and stay.
+ * Keys learned by trust on first use stay where the update keeps their entry. An accepted
+ * update raises the anti-rollback floor to its version.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (document larger
  * than `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_SIGNATURE`, `PIN_ERR_BAD_CONFIG`,
@@ -694,6 +708,34 @@ pin_result pin_store_apply_update(struct pin_store *store,
  * `store` must be NULL or a live store, `version` NULL or writable.
  */
 pin_result pin_store_policy_version(const struct pin_store *store, uint64_t *version);
+
+/**
+ * Raises the store's anti-rollback floor to `version`: from now on a signed update whose
+ * version is below it is `PIN_ERR_STALE_UPDATE`, whatever policy is loaded. For an app that
+ * keeps the highest accepted update version its own way (`pin_store_save` and
+ * `pin_store_load_file` keep it in the policy file as `min_update_version`): read it with
+ * `pin_store_min_update_version` after each accepted update, and restore it with this call at
+ * start, before applying any update. The floor never goes down: a lower `version` changes
+ * nothing. It decides no verdict, so the policy generation stays.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store.
+ */
+pin_result pin_store_set_min_update_version(struct pin_store *store, uint64_t version);
+
+/**
+ * Writes the store's anti-rollback floor into `version`: the highest signed-update version it
+ * has accepted or been given (by `pin_store_set_min_update_version` or a loaded document's
+ * `min_update_version`); 0 if none.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`.
+ *
+ * # Safety
+ * `store` must be NULL or a live store, `version` NULL or writable.
+ */
+pin_result pin_store_min_update_version(const struct pin_store *store, uint64_t *version);
 
 /**
  * The verdict on a chain as the server sent it, at the current time.

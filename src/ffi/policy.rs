@@ -267,8 +267,15 @@ pub unsafe extern "C" fn pin_store_export_policy(
 }
 
 /// Saves the store's policy document to the file at `path`, atomically: it is written to a
-/// temporary file beside it, flushed to disk and renamed over it, so that after a crash the
-/// file holds the old document or the new one, whole, never a torn one.
+/// temporary file beside it, flushed to disk and renamed over it, and the directory is
+/// flushed, so that after a crash the file holds the old document or the new one, whole,
+/// never a torn one. The document includes the keys learned by trust on first use and the
+/// anti-rollback floor (`min_update_version`), which `pin_store_load_file` restores.
+///
+/// A symbolic link at `path` is followed: the file it points to is replaced (in its own
+/// directory, which is the one flushed) and the link stays. The file keeps its permission
+/// bits; a new file gets 0666 less the umask. The temporary file is created exclusively
+/// under a random name (`.NAME.tmp-` and 16 hex digits), so no leftover file can collide.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (path not UTF-8 or
 /// longer than 4096 bytes), `PIN_ERR_IO` (the file could not be written; it is unchanged).

@@ -41,9 +41,9 @@ pub unsafe extern "C" fn pin_store_add_update_key(
 /// the document is well formed (`PIN_ERR_BAD_CONFIG`); its version is strictly greater than
 /// the store's current one, and not below the highest version the store has accepted (see
 /// `pin_store_min_update_version`) (`PIN_ERR_STALE_UPDATE`: no rollback to an older signed
-/// document); it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the new policy
-/// replace the old, in one atomic swap: concurrent verifications see the old policy or the
-/// new, never a mix. On any failure the store is exactly as it was, and `error` (optional)
+/// document); it has not expired at `unix_time` (`PIN_ERR_STALE_UPDATE`). Only then does the
+/// new policy replace the old, in one atomic swap: concurrent verifications see the old
+/// policy or the new, never a mix. On any failure the store is exactly as it was, and `error` (optional)
 /// says why.
 ///
 /// The trust anchors, update keys and report callback are not part of the document and stay.
