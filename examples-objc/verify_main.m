@@ -2,6 +2,7 @@
  * verify_objc: checks CPPinStore on the sample certificates, the way an app would use it.
  *
  *   verify_objc [--testdata DIR] [--pins FILE] [NAME=FILE.der]...
+ *   verify_objc [--testdata DIR] [--pins FILE] [--no-pins] --served LEAF.der [CA.der]...
  *
  * --testdata  read NAME.der for every certificate below, and pins.txt, from DIR
  * --pins      read the "NAME sha256/..." lines from FILE (default: DIR/pins.txt)
@@ -10,6 +11,8 @@
  *
  * Prints "case NAME: ok" or "case NAME: FAILED (why)" for every case, then "N passed,
  * M failed". Exits 0 when every case passed, 1 when one failed, 2 for usage or file errors.
+ * With --served, verifies instead the chain a live server sent (see RunServed);
+ * tests/objc_wrapper.rs fetches it from openssl s_server.
  * Uses only CPPinStore and Foundation (the certpin.h constants come with CPPinStore.h).
  *
  * Build on Linux with GNUstep (see build.sh):
@@ -22,6 +25,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #import "CPPinStore.h"
 
@@ -277,26 +281,99 @@ static NSString *CaseNulInHost(void)
     return CheckRefusal(answer, error, PIN_ERR_INVALID_ARGUMENT, @"PIN_ERR_INVALID_ARGUMENT");
 }
 
-/* -verifyChain:host:error: (now) agrees with -verifyChain:host:atTime:error: at the current
-   time, and both work without an NSError to fill. */
+/* The samples' validity (testdata/make-samples.sh): 2026-01-01 to 2046-01-01, both included. */
+static const uint64_t SamplesValidFrom = 1767225600;
+static const uint64_t SamplesValidUntil = 2398377600;
+
+/*
+ * -verifyChain:host:error: (the current time) gives the verdict the samples' dates call for
+ * now: trusted inside their validity, PIN_ERR_NOT_YET_VALID before it, PIN_ERR_EXPIRED after
+ * it. The expected verdict comes from the fixed dates above and the system clock, not from
+ * certpin; -verifyChain:host:atTime:error: at the same second agrees, and both work without
+ * an NSError to fill.
+ */
 static NSString *CaseNow(void)
 {
     NSString *why = nil;
     CPPinStore *store = PinnedStore([NSArray arrayWithObject:@"root-ca"], &why);
     NSArray *chain = GenuineChain();
-    uint64_t now = (uint64_t)[[NSDate date] timeIntervalSince1970];
-    BOOL atNow, current;
+    uint64_t now = (uint64_t)time(NULL);
+    NSError *error = nil;
+    BOOL current;
 
     if (store == nil) {
         return why;
     }
-    atNow = [store verifyChain:chain host:Host atTime:now error:NULL];
-    current = [store verifyChain:chain host:Host error:NULL];
-    if (atNow != current) {
-        return [NSString stringWithFormat:@"now: %s, at %llu: %s", current ? "YES" : "NO",
-                                          (unsigned long long)now, atNow ? "YES" : "NO"];
+    current = [store verifyChain:chain host:Host error:&error];
+    if (now >= SamplesValidFrom && now <= SamplesValidUntil) {
+        if (!current) {
+            return [NSString stringWithFormat:@"refused at %llu, inside the samples' validity: %@",
+                                              (unsigned long long)now,
+                                              [error localizedDescription]];
+        }
+    } else {
+        BOOL early = now < SamplesValidFrom;
+        why = CheckRefusal(current, error, early ? PIN_ERR_NOT_YET_VALID : PIN_ERR_EXPIRED,
+                           early ? @"PIN_ERR_NOT_YET_VALID" : @"PIN_ERR_EXPIRED");
+        if (why != nil) {
+            return why;
+        }
+    }
+    if ([store verifyChain:chain host:Host error:NULL] != current ||
+        [store verifyChain:chain host:Host atTime:now error:NULL] != current) {
+        return @"without an NSError, or at the same second, the answer differs";
     }
     return nil;
+}
+
+/*
+ * --served: the chain a live server sent (DER files, leaf first, as the test fetched them),
+ * verified for api.example.com by a store trusting the genuine and the rogue roots (a device
+ * with a proxy CA installed), pinned as PinnedStore pins it, or with no pins (--no-pins, the
+ * control). Prints "served: PIN_OK" or "served: CODE: explanation"; exits 0 when trusted, 1
+ * when refused, 2 for usage or file errors.
+ */
+static int RunServed(NSArray *paths, BOOL pinned)
+{
+    NSMutableArray *chain = [NSMutableArray array];
+    NSArray *anchors = [NSArray arrayWithObjects:@"root-ca", @"rogue-ca", nil];
+    CPPinStore *store;
+    NSString *why = nil;
+    NSError *error = nil;
+    NSUInteger i;
+
+    for (i = 0; i < [paths count]; i++) {
+        NSData *der = [NSData dataWithContentsOfFile:[paths objectAtIndex:i]];
+        if (der == nil) {
+            fprintf(stderr, "verify_objc: cannot read %s\n", [[paths objectAtIndex:i] UTF8String]);
+            return ExitUsage;
+        }
+        [chain addObject:der];
+    }
+    if (pinned) {
+        store = PinnedStore(anchors, &why);
+    } else {
+        store = CPAutorelease([[CPPinStore alloc] init]);
+        for (i = 0; store != nil && i < [anchors count]; i++) {
+            if (![store addTrustAnchor:Der([anchors objectAtIndex:i]) error:&error]) {
+                store = nil;
+                why = [error localizedDescription];
+            }
+        }
+    }
+    if (store == nil) {
+        fprintf(stderr, "verify_objc: %s\n", why != nil ? [why UTF8String] : "no store");
+        return ExitUsage;
+    }
+    if ([store verifyChain:chain host:Host error:&error]) {
+        printf("served: PIN_OK\n");
+        return ExitPassed;
+    }
+    printf("served: %s: %s\n",
+           [[[error userInfo] objectForKey:CPPinResultNameKey] UTF8String],
+           [[[[error localizedDescription] componentsSeparatedByString:@"\n"]
+               componentsJoinedByString:@" | "] UTF8String]);
+    return ExitFailed;
 }
 
 /* Reads the certificates and pins; returns NO after reporting what is missing on stderr. */
@@ -364,7 +441,9 @@ static BOOL LoadSamples(NSString *directory, NSString *pinsPath, NSDictionary *o
 
 static void Usage(void)
 {
-    fprintf(stderr, "usage: verify_objc [--testdata DIR] [--pins FILE] [NAME=FILE.der]...\n");
+    fprintf(stderr, "usage: verify_objc [--testdata DIR] [--pins FILE] [NAME=FILE.der]...\n"
+                    "       verify_objc [--testdata DIR] [--pins FILE] [--no-pins] --served "
+                    "LEAF.der [CA.der]...\n");
 }
 
 static int Run(int argc, char **argv)
@@ -387,11 +466,25 @@ static int Run(int argc, char **argv)
     NSString *directory = nil;
     NSString *pinsPath = nil;
     NSMutableDictionary *overrides = [NSMutableDictionary dictionary];
+    NSMutableArray *served = nil;
+    BOOL pinned = YES;
     unsigned passed = 0, failed = 0;
     size_t i;
     int a;
 
     for (a = 1; a < argc; a++) {
+        if (served != nil) {
+            [served addObject:[NSString stringWithUTF8String:argv[a]]];
+            continue;
+        }
+        if (strcmp(argv[a], "--served") == 0) {
+            served = [NSMutableArray array];
+            continue;
+        }
+        if (strcmp(argv[a], "--no-pins") == 0) {
+            pinned = NO;
+            continue;
+        }
         NSString *argument = [NSString stringWithUTF8String:argv[a]];
         NSRange equals = [argument rangeOfString:@"="];
         if ((strcmp(argv[a], "--testdata") == 0 || strcmp(argv[a], "--pins") == 0) &&
@@ -417,6 +510,9 @@ static int Run(int argc, char **argv)
     Pins = [NSMutableDictionary dictionary];
     if (!LoadSamples(directory, pinsPath, overrides)) {
         return ExitUsage;
+    }
+    if (served != nil) {
+        return [served count] > 0 ? RunServed(served, pinned) : ExitUsage;
     }
 
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -318,12 +318,14 @@ fn java_client_over_jni_refuses_the_mitm_the_platform_accepts() {
             first_line: scenario.first_line,
         })
         .collect();
+    // Exactly the documented number of edge cases ran, and every one passed.
+    let all_passed = format!("binding checks: all {BINDING_EDGE_CASES} passed");
     runs.push(Run {
         title: "the binding's edge cases (examples-jni/test/dev/certpin/BindingCheck.java)",
         main_class: "dev.certpin.BindingCheck",
         args: vec![samples.clone()],
         status: 0,
-        first_line: "binding checks: all ",
+        first_line: Box::leak(all_passed.into_boxed_str()),
     });
 
     // Each JVM takes about half a second to start: run a few side by side.
@@ -344,6 +346,17 @@ fn java_client_over_jni_refuses_the_mitm_the_platform_accepts() {
     });
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// How many checks `BindingCheck.java` makes: the number the README states ("plus 48 edge
+/// cases of the binding"), asserted against what the run prints.
+const BINDING_EDGE_CASES: usize = 48;
+
+#[test]
+fn the_readme_states_the_number_of_binding_edge_cases() {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).expect("README.md");
+    let claim = format!("plus {BINDING_EDGE_CASES} edge cases of the binding");
+    assert!(readme.contains(&claim), "README.md no longer says {claim:?}");
 }
 
 /// `NAME value` for every result code (`PIN_OK`, `PIN_ERR_*`) a text defines, sorted: `#define PIN_OK 0` in the

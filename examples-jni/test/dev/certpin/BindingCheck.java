@@ -121,7 +121,8 @@ public final class BindingCheck {
                 pins.verify(new byte[][] {new byte[65537]}, HOST));
         expect("a 65536-byte certificate", PinResult.PIN_ERR_BAD_CERTIFICATE,
                 pins.verify(new byte[][] {new byte[65536]}, HOST));
-        expect("an empty certificate", true, pins.verify(new byte[][] {new byte[0]}, HOST) != 0);
+        expect("an empty certificate", PinResult.PIN_ERR_BAD_CERTIFICATE,
+                pins.verify(new byte[][] {new byte[0]}, HOST));
 
         // Hosts: exact UTF-8, never cut short.
         expect("null host", PinResult.PIN_ERR_NULL_ARGUMENT, pins.verify(genuine, null));
