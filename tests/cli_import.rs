@@ -184,9 +184,16 @@ fn certpin_to_nsc_to_certpin_keeps_what_android_can_express() {
     let output = certpin(&["export", "--to", "android-nsc", &policy]);
     let xml = write(&dir, "nsc.xml", &String::from_utf8(output.stdout).unwrap());
     let (_, back, _) = import("android-nsc", &xml);
-    for host in ["example.com", "a.b.example.com", "api.example.com", "x.api.example.com",
-        "old.example.com", "y.old.example.com", "solo.example.net", "other.net"]
-    {
+    for host in [
+        "example.com",
+        "a.b.example.com",
+        "api.example.com",
+        "x.api.example.com",
+        "old.example.com",
+        "y.old.example.com",
+        "solo.example.net",
+        "other.net",
+    ] {
         assert_eq!(applied(&back, host), applied(&original, host), "{host}");
     }
     let store = |policy: &Value| {
@@ -255,29 +262,53 @@ fn nsc_files_android_refuses_are_refused() {
     let wrap = |body: &str| format!("<network-security-config>{body}</network-security-config>");
     let pin_set = format!("<pin-set><pin digest=\"SHA-256\">{}</pin></pin-set>", &LEAF[7..]);
     let cases = [
-        ("twice", wrap(&format!(
-            "<domain-config><domain>a.example.com</domain>{pin_set}</domain-config>\
+        (
+            "twice",
+            wrap(&format!(
+                "<domain-config><domain>a.example.com</domain>{pin_set}</domain-config>\
              <domain-config><domain>A.example.com</domain></domain-config>"
-        ))),
-        ("sha1", wrap("<domain-config><domain>a.example.com</domain><pin-set>\
-             <pin digest=\"SHA-1\">AAAA</pin></pin-set></domain-config>")),
-        ("short-pin", wrap("<domain-config><domain>a.example.com</domain><pin-set>\
-             <pin digest=\"SHA-256\">AAAA</pin></pin-set></domain-config>")),
+            )),
+        ),
+        (
+            "sha1",
+            wrap(
+                "<domain-config><domain>a.example.com</domain><pin-set>\
+             <pin digest=\"SHA-1\">AAAA</pin></pin-set></domain-config>",
+            ),
+        ),
+        (
+            "short-pin",
+            wrap(
+                "<domain-config><domain>a.example.com</domain><pin-set>\
+             <pin digest=\"SHA-256\">AAAA</pin></pin-set></domain-config>",
+            ),
+        ),
         ("no-domain", wrap(&format!("<domain-config>{pin_set}</domain-config>"))),
         ("base-pins", wrap(&format!("<base-config>{pin_set}</base-config>"))),
-        ("two-pin-sets", wrap(&format!(
-            "<domain-config><domain>a.example.com</domain>{pin_set}{pin_set}</domain-config>"
-        ))),
-        ("bad-date", wrap(&format!(
-            "<domain-config><domain>a.example.com</domain>{}</domain-config>",
-            pin_set.replace("<pin-set>", "<pin-set expiration=\"2040-13-01\">")
-        ))),
+        (
+            "two-pin-sets",
+            wrap(&format!(
+                "<domain-config><domain>a.example.com</domain>{pin_set}{pin_set}</domain-config>"
+            )),
+        ),
+        (
+            "bad-date",
+            wrap(&format!(
+                "<domain-config><domain>a.example.com</domain>{}</domain-config>",
+                pin_set.replace("<pin-set>", "<pin-set expiration=\"2040-13-01\">")
+            )),
+        ),
         ("root", "<other/>".to_owned()),
     ];
     for (name, text) in cases {
         let file = write(&dir, &format!("{name}.xml"), &text);
         let output = certpin(&["import", "--from", "android-nsc", &file]);
-        assert_eq!(output.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
 }
 
@@ -315,7 +346,10 @@ fn trustkit_plist_json_and_binary_plist_mean_what_trustkit_means() {
 
     // JSON with the constants' names; two includeSubdomains parents are noted.
     let (_, policy, notes) = import("trustkit", TRUSTKIT_JSON);
-    assert_eq!(applied(&policy, "v1.api.example.com"), pinned("**.api.example.com", &[LEAF, EC_LEAF]));
+    assert_eq!(
+        applied(&policy, "v1.api.example.com"),
+        pinned("**.api.example.com", &[LEAF, EC_LEAF])
+    );
     assert_eq!(applied(&policy, "legacy.example.com"), excluded("legacy.example.com"));
     assert!(noted(&notes, "\"api.example.com\"", "whichever it finds first"), "{notes:#?}");
 }
@@ -325,24 +359,44 @@ fn trustkit_configurations_trustkit_refuses_are_refused() {
     let dir = scratch("trustkit-refused");
     let pins = json!([&LEAF[7..], &EC_LEAF[7..]]);
     let cases = [
-        ("one-pin", json!({ "TSKPinnedDomains": { "a.example.com": {
-            "TSKPublicKeyHashes": [&LEAF[7..]] } } })),
+        (
+            "one-pin",
+            json!({ "TSKPinnedDomains": { "a.example.com": {
+            "TSKPublicKeyHashes": [&LEAF[7..]] } } }),
+        ),
         ("no-domains", json!({ "TSKPinnedDomains": {} })),
-        ("exclude-and-pins", json!({ "TSKPinnedDomains": {
+        (
+            "exclude-and-pins",
+            json!({ "TSKPinnedDomains": {
             "example.com": { "TSKIncludeSubdomains": true, "TSKPublicKeyHashes": pins },
             "x.example.com": { "kSKExcludeSubdomainFromParentPolicy": true,
-                               "TSKPublicKeyHashes": pins } } })),
-        ("exclude-no-parent", json!({ "TSKPinnedDomains": {
+                               "TSKPublicKeyHashes": pins } } }),
+        ),
+        (
+            "exclude-no-parent",
+            json!({ "TSKPinnedDomains": {
             "example.com": { "TSKPublicKeyHashes": pins },
-            "x.example.com": { "kTSKExcludeSubdomainFromParentPolicy": true } } })),
-        ("bad-pin", json!({ "TSKPinnedDomains": { "a.example.com": {
-            "TSKPublicKeyHashes": ["AAAA", &LEAF[7..]] } } })),
-        ("bad-date", json!({ "TSKPinnedDomains": { "a.example.com": {
-            "TSKPublicKeyHashes": pins, "TSKExpirationDate": "2040/01/01" } } })),
+            "x.example.com": { "kTSKExcludeSubdomainFromParentPolicy": true } } }),
+        ),
+        (
+            "bad-pin",
+            json!({ "TSKPinnedDomains": { "a.example.com": {
+            "TSKPublicKeyHashes": ["AAAA", &LEAF[7..]] } } }),
+        ),
+        (
+            "bad-date",
+            json!({ "TSKPinnedDomains": { "a.example.com": {
+            "TSKPublicKeyHashes": pins, "TSKExpirationDate": "2040/01/01" } } }),
+        ),
     ];
     for (name, value) in cases {
         let file = write(&dir, &format!("{name}.json"), &value.to_string());
         let output = certpin(&["import", "--from", "trustkit", &file]);
-        assert_eq!(output.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
 }

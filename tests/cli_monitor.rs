@@ -39,8 +39,9 @@ impl Ca {
 
     fn with_intermediate_until(dir: PathBuf, not_after: u64) -> Self {
         let root = Pki::root("Monitor Root CA").self_signed();
-        let intermediate =
-            Pki::intermediate("Monitor Intermediate CA").valid(NOT_BEFORE, not_after).signed_by(&root);
+        let intermediate = Pki::intermediate("Monitor Intermediate CA")
+            .valid(NOT_BEFORE, not_after)
+            .signed_by(&root);
         std::fs::write(dir.join("root.pem"), root.pem()).unwrap();
         std::fs::write(dir.join("intermediate.pem"), intermediate.pem()).unwrap();
         Self { root, intermediate, dir }
@@ -73,12 +74,14 @@ impl Ca {
         let connect = format!("{HOST}={}", server.address());
         let at = T.to_string();
         let anchor = self.dir.join("root.pem");
-        let output = certpin(&[
-            &["--json", "monitor", policy.to_str().unwrap(), "--connect", &connect][..],
-            &["--anchor", anchor.to_str().unwrap(), "--at", &at],
-            args,
-        ]
-        .concat());
+        let output = certpin(
+            &[
+                &["--json", "monitor", policy.to_str().unwrap(), "--connect", &connect][..],
+                &["--anchor", anchor.to_str().unwrap(), "--at", &at],
+                args,
+            ]
+            .concat(),
+        );
         parse(&output)
     }
 }
@@ -88,9 +91,8 @@ fn certpin(args: &[&str]) -> Output {
 }
 
 fn parse(output: &Output) -> (i32, Value) {
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
-        panic!("stdout is JSON: {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("stdout is JSON: {}", String::from_utf8_lossy(&output.stderr)));
     (output.status.code().unwrap(), report)
 }
 

@@ -120,8 +120,8 @@ pub fn import(args: &ImportArgs, json: bool) -> Result<Status, Failure> {
 /// Runs `certpin export`: exit 0 when the file means what the policy means, 1 when notes were
 /// made (the file is still written), 2 when the policy does not load or cannot be written.
 pub fn export(args: &ExportArgs, json: bool) -> Result<Status, Failure> {
-    let loaded =
-        parse_document(&read_file(&args.policy)?).map_err(|error| Failure::file(&args.policy, error))?;
+    let loaded = parse_document(&read_file(&args.policy)?)
+        .map_err(|error| Failure::file(&args.policy, error))?;
     let (xml, notes) = match args.to {
         Target::AndroidNsc => crate::nsc::export(&loaded),
     }

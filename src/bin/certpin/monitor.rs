@@ -207,10 +207,16 @@ fn targets(
                     policy.lookup(host).is_some_and(|applied| applied.pattern == *pattern)
                 });
                 if !covered {
-                    let message = format!(
+                    let message =
                         "a wildcard pattern names no host to connect to: give one with --host"
-                    );
-                    lines.push(Line::new(&pattern.to_string(), None, Level::Unchecked, "no_host", message));
+                            .to_owned();
+                    lines.push(Line::new(
+                        &pattern.to_string(),
+                        None,
+                        Level::Unchecked,
+                        "no_host",
+                        message,
+                    ));
                 }
             }
         }
@@ -260,7 +266,8 @@ impl HostCheck<'_> {
     fn lines(&self, now: &VerdictReport, keys: &[(Pin, Role, String)]) -> Vec<Line> {
         let set = self.pin_set();
         let mut lines = Vec::new();
-        let level = if now.code == PIN_OK && now.notes.is_empty() { Level::Ok } else { Level::Finding };
+        let level =
+            if now.code == PIN_OK && now.notes.is_empty() { Level::Ok } else { Level::Finding };
         let mut first = self.line(level, "now", describe(now));
         first.result = Some(now.result);
         lines.push(first);
@@ -395,9 +402,10 @@ impl HostCheck<'_> {
                 continue;
             }
             let subject = fields.subject_text().map_or_else(String::new, |s| printable(&s));
-            let until = set.rules.expires_at.map_or("never expire".to_owned(), |e| {
-                format!("expire {}", format_time(e))
-            });
+            let until = set
+                .rules
+                .expires_at
+                .map_or("never expire".to_owned(), |e| format!("expire {}", format_time(e)));
             lines.push(self.line(
                 Level::Info,
                 "expires_first",
@@ -452,7 +460,13 @@ fn describe(verdict: &VerdictReport) -> String {
 }
 
 impl Line {
-    fn new(host: &str, port: Option<u16>, level: Level, kind: &'static str, message: String) -> Self {
+    fn new(
+        host: &str,
+        port: Option<u16>,
+        level: Level,
+        kind: &'static str,
+        message: String,
+    ) -> Self {
         Self { host: host.to_owned(), port, level, kind, at: None, result: None, message }
     }
 

@@ -69,7 +69,12 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
     if root.tag_name().name() != "network-security-config" {
         return Err("the root element is not <network-security-config>".to_owned());
     }
-    let mut reader = Reader { document: &document, domains: Vec::new(), seen: HashSet::new(), notes: Vec::new() };
+    let mut reader = Reader {
+        document: &document,
+        domains: Vec::new(),
+        seen: HashSet::new(),
+        notes: Vec::new(),
+    };
     reader.attributes(root, &[]);
     for child in root.children().filter(Node::is_element) {
         match child.tag_name().name() {
@@ -84,7 +89,8 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
     }
     let Reader { domains, mut notes, .. } = reader;
     let entries = entries(&domains, &mut notes)?;
-    let document = Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
+    let document =
+        Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
     Ok((document, notes))
 }
 
@@ -172,7 +178,11 @@ impl Reader<'_> {
 
     /// A domain-config and the ones nested in it; `inherited` is the pin-set of the
     /// domain-config it is nested in, if any.
-    fn domain_config(&mut self, node: Node<'_, '_>, inherited: Option<&PinSetXml>) -> Result<(), String> {
+    fn domain_config(
+        &mut self,
+        node: Node<'_, '_>,
+        inherited: Option<&PinSetXml>,
+    ) -> Result<(), String> {
         self.attributes(node, &[]);
         let mut own: Option<PinSetXml> = None;
         let mut names = Vec::new();
@@ -182,11 +192,15 @@ impl Reader<'_> {
             match child.tag_name().name() {
                 "domain" => names.push(self.domain(child)?),
                 "pin-set" if own.is_some() => {
-                    return Err(self.error(child, "Android allows one <pin-set> per <domain-config>"));
+                    return Err(
+                        self.error(child, "Android allows one <pin-set> per <domain-config>")
+                    );
                 }
                 "pin-set" => own = Some(self.pin_set(child)?),
                 "trust-anchors" if anchors > 0 => {
-                    return Err(self.error(child, "Android allows one <trust-anchors> per <domain-config>"));
+                    return Err(
+                        self.error(child, "Android allows one <trust-anchors> per <domain-config>")
+                    );
                 }
                 "trust-anchors" => {
                     anchors += 1;
@@ -197,11 +211,19 @@ impl Reader<'_> {
             }
         }
         if names.is_empty() {
-            return Err(self.error(node, "a <domain-config> needs at least one <domain> (Android refuses the file)"));
+            return Err(self.error(
+                node,
+                "a <domain-config> needs at least one <domain> (Android refuses the file)",
+            ));
         }
         let applies = own.as_ref().or(inherited).cloned();
         for (name, include_subdomains, item) in names {
-            self.domains.push(DomainXml { name, include_subdomains, pin_set: applies.clone(), item });
+            self.domains.push(DomainXml {
+                name,
+                include_subdomains,
+                pin_set: applies.clone(),
+                item,
+            });
         }
         for child in nested {
             self.domain_config(child, applies.as_ref())?;
@@ -216,7 +238,8 @@ impl Reader<'_> {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                return Err(self.error(node, &format!("includeSubdomains=\"{other}\" is not true or false")));
+                return Err(self
+                    .error(node, &format!("includeSubdomains=\"{other}\" is not true or false")));
             }
         };
         let name = node.text().unwrap_or("").trim().to_ascii_lowercase();
@@ -224,7 +247,9 @@ impl Reader<'_> {
             return Err(self.error(node, "an empty domain name"));
         }
         if !self.seen.insert(name.clone()) {
-            return Err(self.error(node, &format!("{name} is named twice (Android refuses the file)")));
+            return Err(
+                self.error(node, &format!("{name} is named twice (Android refuses the file)"))
+            );
         }
         Ok((name, include, self.item(node)))
     }
@@ -234,8 +259,9 @@ impl Reader<'_> {
         let expiration = match node.attribute("expiration") {
             None => None,
             Some(text) => {
-                Date::parse(text, format_description!("[year]-[month]-[day]"))
-                    .map_err(|_| self.error(node, &format!("expiration=\"{text}\" is not a yyyy-MM-dd date")))?;
+                Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
+                    self.error(node, &format!("expiration=\"{text}\" is not a yyyy-MM-dd date"))
+                })?;
                 Some(text.to_owned())
             }
         };
@@ -275,7 +301,10 @@ fn cover<'a>(domains: &'a [DomainXml], name: &str) -> Option<&'a DomainXml> {
 /// The document's domains. A domain with pins becomes an entry with them; a domain without
 /// pins becomes an `exclude` entry when the domain Android would otherwise apply has pins
 /// (else it is simply not pinned, and noted).
-fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<String, DomainEntry>, String> {
+fn entries(
+    domains: &[DomainXml],
+    notes: &mut Vec<Note>,
+) -> Result<BTreeMap<String, DomainEntry>, String> {
     let mut entries = BTreeMap::new();
     let mut noted_expirations = HashSet::new();
     for domain in domains {
@@ -294,7 +323,10 @@ fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<Stri
                 if let Some(date) = &set.expiration
                     && noted_expirations.insert(set.item.clone())
                 {
-                    notes.push(Note::new(set.item.clone(), format!("expiration=\"{date}\": {TIME_ZONE}")));
+                    notes.push(Note::new(
+                        set.item.clone(),
+                        format!("expiration=\"{date}\": {TIME_ZONE}"),
+                    ));
                 }
                 DomainEntry {
                     pins: set.pins.clone(),
@@ -304,11 +336,14 @@ fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<Stri
                     ..DomainEntry::default()
                 }
             }
-            None if cover(domains, &domain.name).is_some_and(|c| {
-                c.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())
-            }) =>
+            None if cover(domains, &domain.name)
+                .is_some_and(|c| c.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())) =>
             {
-                DomainEntry { include_subdomains: domain.include_subdomains, exclude: true, ..DomainEntry::default() }
+                DomainEntry {
+                    include_subdomains: domain.include_subdomains,
+                    exclude: true,
+                    ..DomainEntry::default()
+                }
             }
             None => {
                 notes.push(Note::new(
@@ -377,21 +412,30 @@ fn set_notes(set: &PinSet, item: &str, notes: &mut Vec<Note>) {
         return;
     }
     if rules.tofu && set.pins.is_empty() {
-        note("trust on first use cannot be expressed: written with an empty <trust-anchors>, \
+        note(
+            "trust on first use cannot be expressed: written with an empty <trust-anchors>, \
               so that Android refuses the host as certpin does before its first pin (fail closed)"
-            .to_owned());
+                .to_owned(),
+        );
     } else if rules.tofu {
-        note("trust on first use cannot be expressed: the pins learned so far are written as \
+        note(
+            "trust on first use cannot be expressed: the pins learned so far are written as \
               ordinary pins"
-            .to_owned());
+                .to_owned(),
+        );
     }
     if rules.enforcement == Enforcement::ReportOnly {
-        note("report_only cannot be expressed: the pins are written enforced (fail closed)".to_owned());
+        note(
+            "report_only cannot be expressed: the pins are written enforced (fail closed)"
+                .to_owned(),
+        );
     }
     if rules.trust == TrustMode::PinsOnly {
-        note("pins_only cannot be expressed: Android also validates the chain against its trust \
+        note(
+            "pins_only cannot be expressed: Android also validates the chain against its trust \
               anchors (a self-signed server needs its certificate in <trust-anchors>)"
-            .to_owned());
+                .to_owned(),
+        );
     }
     if let Some(warn) = rules.warn_after {
         note(format!("warn_after {} cannot be expressed: not written", format_time(warn)));
@@ -400,7 +444,10 @@ fn set_notes(set: &PinSet, item: &str, notes: &mut Vec<Note>) {
         let (date, exact) = expiration_date(expires);
         let rounded = match exact {
             true => String::new(),
-            false => format!(" (rounded up from {}: the pins stay enforced longer)", format_time(expires)),
+            false => format!(
+                " (rounded up from {}: the pins stay enforced longer)",
+                format_time(expires)
+            ),
         };
         note(format!("expires written as expiration=\"{date}\"{rounded}; {TIME_ZONE}"));
     }
@@ -416,7 +463,7 @@ fn expiration_date(expires: u64) -> (String, bool) {
         .ok()
         .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let exact = expires % 86_400 == 0;
+    let exact = expires.is_multiple_of(86_400);
     let date = match exact {
         true => moment.date(),
         false => moment.date().next_day().unwrap_or(moment.date()),
@@ -430,38 +477,45 @@ type XmlResult = std::io::Result<()>;
 fn write_xml(configs: &[(String, bool, &PinSet)]) -> std::io::Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 4);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-    writer.create_element("network-security-config").write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
-        for (name, include, set) in configs {
-            w.create_element("domain-config").write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
-                w.create_element("domain")
-                    .with_attribute(("includeSubdomains", if *include { "true" } else { "false" }))
-                    .write_text_content(BytesText::new(name))?;
-                if set.rules.excluded {
-                    return Ok(());
-                }
-                if set.pins.is_empty() {
-                    // Trust on first use before the first pin: refuse, as certpin does.
-                    w.create_element("trust-anchors").write_empty()?;
-                    return Ok(());
-                }
-                let mut pin_set = w.create_element("pin-set");
-                let date = set.rules.expires_at.map(|expires| expiration_date(expires).0);
-                if let Some(date) = &date {
-                    pin_set = pin_set.with_attribute(("expiration", date.as_str()));
-                }
-                pin_set.write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
-                    for pin in &set.pins {
-                        w.create_element("pin")
-                            .with_attribute(("digest", "SHA-256"))
-                            .write_text_content(BytesText::new(&pin.base64()))?;
-                    }
-                    Ok(())
-                })?;
-                Ok(())
-            })?;
-        }
-        Ok(())
-    })?;
+    writer.create_element("network-security-config").write_inner_content(
+        |w: &mut Writer<Vec<u8>>| -> XmlResult {
+            for (name, include, set) in configs {
+                w.create_element("domain-config").write_inner_content(
+                    |w: &mut Writer<Vec<u8>>| -> XmlResult {
+                        w.create_element("domain")
+                            .with_attribute((
+                                "includeSubdomains",
+                                if *include { "true" } else { "false" },
+                            ))
+                            .write_text_content(BytesText::new(name))?;
+                        if set.rules.excluded {
+                            return Ok(());
+                        }
+                        if set.pins.is_empty() {
+                            // Trust on first use before the first pin: refuse, as certpin does.
+                            w.create_element("trust-anchors").write_empty()?;
+                            return Ok(());
+                        }
+                        let mut pin_set = w.create_element("pin-set");
+                        let date = set.rules.expires_at.map(|expires| expiration_date(expires).0);
+                        if let Some(date) = &date {
+                            pin_set = pin_set.with_attribute(("expiration", date.as_str()));
+                        }
+                        pin_set.write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
+                            for pin in &set.pins {
+                                w.create_element("pin")
+                                    .with_attribute(("digest", "SHA-256"))
+                                    .write_text_content(BytesText::new(&pin.base64()))?;
+                            }
+                            Ok(())
+                        })?;
+                        Ok(())
+                    },
+                )?;
+            }
+            Ok(())
+        },
+    )?;
     let mut text = String::from_utf8(writer.into_inner()).expect("the writer writes UTF-8");
     text.push('\n');
     Ok(text)
