@@ -217,6 +217,8 @@ fn export_fails_closed_where_android_cannot_follow() {
             "report.example.com": { "pins": [LEAF, EC_LEAF], "mode": "report_only",
                                     "warn_after": "2039-12-01", "expires": "2040-01-01T12:00:00Z" },
             "*.wild.example.com": { "pins": [LEAF, EC_LEAF] },
+            "example.net": { "pins": [ROOT, INTERMEDIATE], "include_subdomains": true },
+            "*.open.example.net": { "exclude": true },
             "device.example.com": { "tofu": true, "trust": "pins_only" },
             "self.example.com": { "pins": [LEAF, EC_LEAF], "trust": "pins_only" }
         }
@@ -236,6 +238,7 @@ fn export_fails_closed_where_android_cannot_follow() {
         ("report.example.com", "warn_after"),
         ("report.example.com", "rounded up from 2040-01-01T12:00:00Z"),
         ("*.wild.example.com", "no one-label wildcard"),
+        ("*.open.example.net", "these hosts keep the pins of any broader domain (fail closed)"),
         ("device.example.com", "empty <trust-anchors>"),
         ("self.example.com", "pins_only cannot be expressed"),
     ] {
@@ -252,6 +255,12 @@ fn export_fails_closed_where_android_cannot_follow() {
         applied(&back, "a.wild.example.com"),
         pinned("**.wild.example.com", &[LEAF, EC_LEAF])
     );
+    // The one-label exclusion was left out: those hosts keep the broader pins.
+    assert_eq!(
+        applied(&back, "a.open.example.net"),
+        pinned("**.example.net", &[ROOT, INTERMEDIATE])
+    );
+    assert!(!xml.contains("open.example.net"), "{xml}");
     // Trust on first use before any pin: an empty trust-anchors, which Android refuses.
     assert!(xml.contains("<domain includeSubdomains=\"false\">device.example.com</domain>\n        <trust-anchors/>"), "{xml}");
 }

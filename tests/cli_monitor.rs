@@ -233,12 +233,23 @@ fn hosts_it_cannot_check_exit_2_and_wildcards_need_a_host() {
     let server = ca.serve(&leaf, "leaf");
 
     // A wildcard pattern names no host: unchecked unless --host gives one under it.
-    let (code, report) = ca.monitor(&policy, &server, &[]);
+    let (code, report) = parse(&certpin(&["--json", "monitor", policy.to_str().unwrap()]));
     assert_eq!(code, 2, "{report:#}");
     assert_eq!(lines(&report, "no_host")[0]["host"], "**.monitor.test");
+    assert_eq!(report["lines"].as_array().unwrap().len(), 1, "{report:#}");
     let (code, report) = ca.monitor(&policy, &server, &["--host", HOST]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdicts"][0]["pattern"], "**.monitor.test");
+
+    // --connect for a host that is not checked is a usage error, not silence.
+    let output = certpin(&[
+        "monitor",
+        policy.to_str().unwrap(),
+        "--connect",
+        &format!("{HOST}=127.0.0.1:1"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not checked"));
 
     // A server that is gone: unchecked, with the reason.
     let address = server.address();

@@ -223,6 +223,12 @@ fn targets(
     }
     from_policy.retain(|host| !hosts.contains(host));
     from_policy.extend(hosts);
+    if let Some(host) = connect.keys().find(|host| !from_policy.contains(host)) {
+        return Err(Failure(format!(
+            "--connect names {host}, which is not checked: the policy has no exact pattern for \
+             it and no --host gives it"
+        )));
+    }
     let targets = from_policy
         .into_iter()
         .map(|host| Target { address: connect.get(&host).copied(), host })

@@ -383,6 +383,17 @@ pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
         let (name, include) = match &set.pattern {
             HostPattern::Exact(host) => (host.to_string(), false),
             HostPattern::AnyDepth(base) => (base.clone(), true),
+            HostPattern::OneLabel(base) if set.rules.excluded => {
+                notes.push(Note::new(
+                    &item,
+                    format!(
+                        "Android has no one-label wildcard, and excluding {base} and every name \
+                         below it would unpin more: not written, these hosts keep the pins of \
+                         any broader domain (fail closed)"
+                    ),
+                ));
+                continue;
+            }
             HostPattern::OneLabel(base) => {
                 notes.push(Note::new(
                     &item,
