@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use certpin::document::{Document, parse_document};
+use certpin::host::{HostName, HostPattern};
 use serde::Serialize;
 
 use crate::output::{Failure, Status, print_json, read_file};
@@ -74,6 +75,18 @@ impl Note {
     pub fn new(item: impl Into<String>, note: impl Into<String>) -> Self {
         Self { item: item.into(), note: note.into() }
     }
+}
+
+/// Whether `name` is strictly below `parent` (`a.example.com` below `example.com`), by the
+/// library's own `**.parent` rule; `false` when either is not a valid name.
+pub fn is_below(name: &str, parent: &str) -> bool {
+    let (Ok(host), Ok(pattern)) =
+        (HostName::parse(name), HostPattern::parse(&format!("**.{parent}")))
+    else {
+        return false;
+    };
+    let HostPattern::AnyDepth(base) = &pattern else { return false };
+    host.dns() != Some(base.as_str()) && pattern.matches(&host)
 }
 
 /// What `import --json` prints.

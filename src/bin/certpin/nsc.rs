@@ -29,7 +29,7 @@ use roxmltree::Node;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use crate::convert::Note;
+use crate::convert::{Note, is_below};
 
 /// The note every imported expiration date carries.
 const TIME_ZONE: &str = "Android ends the pins when this date begins in the device's time \
@@ -293,8 +293,8 @@ impl Reader<'_> {
 fn cover<'a>(domains: &'a [DomainXml], name: &str) -> Option<&'a DomainXml> {
     domains
         .iter()
-        .filter(|d| d.include_subdomains && d.name != name)
-        .filter(|d| name.strip_suffix(d.name.as_str()).is_some_and(|rest| rest.ends_with('.')))
+        .filter(|d| d.include_subdomains)
+        .filter(|d| is_below(name, &d.name))
         .max_by_key(|d| d.name.len())
 }
 

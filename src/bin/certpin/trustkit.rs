@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use time::Date;
 use time::macros::format_description;
 
-use crate::convert::Note;
+use crate::convert::{Note, is_below};
 
 /// Reads a TrustKit configuration into a policy document, with a note for every item that
 /// the policy cannot hold or that changes meaning.
@@ -228,9 +228,6 @@ fn check_parents(domains: &Map<String, Value>, notes: &mut Vec<Note>) -> Result<
         })
         .map(|(name, _)| name)
         .collect();
-    let below = |name: &str, parent: &str| {
-        name.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.'))
-    };
     for (name, policy) in domains {
         let excluded = policy.as_object().is_some_and(|policy| {
             policy.iter().any(|(key, value)| {
@@ -238,7 +235,8 @@ fn check_parents(domains: &Map<String, Value>, notes: &mut Vec<Note>) -> Result<
                     && flag(value, "").unwrap_or(false)
             })
         });
-        let parents: Vec<&&String> = include.iter().filter(|parent| below(name, parent)).collect();
+        let parents: Vec<&&String> =
+            include.iter().filter(|parent| is_below(name, parent)).collect();
         if excluded && parents.is_empty() {
             return Err(format!(
                 "TSKPinnedDomains.{name:?}: excluded from a parent policy, but no domain above it \
