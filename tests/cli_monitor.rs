@@ -241,6 +241,15 @@ fn hosts_it_cannot_check_exit_2_and_wildcards_need_a_host() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdicts"][0]["pattern"], "**.monitor.test");
 
+    // A policy that pins nothing to connect to is not "all good".
+    let empty = ca.policy(json!({ "old.monitor.test": { "exclude": true } }));
+    let output = certpin(&["monitor", empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pins no host"));
+    let policy = ca.policy(json!({
+        "monitor.test": { "pins": [ca.intermediate.pin(), UNRELATED_PIN], "include_subdomains": true }
+    }));
+
     // --connect for a host that is not checked is a usage error, not silence.
     let output = certpin(&[
         "monitor",

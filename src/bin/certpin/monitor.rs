@@ -113,6 +113,10 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
     let until = now.saturating_add(args.days.saturating_mul(DAY));
     let connect = connect_map(&args.connect)?;
     let (targets, mut lines) = targets(&store, &args.hosts, &connect)?;
+    if targets.is_empty() && lines.is_empty() {
+        // Saying "all good" about nothing would hide a policy the monitor cannot read.
+        return Err(Failure::file(&args.policy, "pins no host, and no --host was given"));
+    }
     let mut verdicts = Vec::new();
     for target in targets {
         let name = target.host.to_string();
