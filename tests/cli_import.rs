@@ -207,6 +207,64 @@ fn certpin_to_nsc_to_certpin_keeps_what_android_can_express() {
 }
 
 #[test]
+fn refusals_round_trip_through_empty_trust_anchors() {
+    let dir = scratch("refusals");
+    let original = json!({
+        "certpin_policy": 1,
+        "version": 0,
+        "unpinned_hosts": "refuse",
+        "domains": {
+            "example.com": { "pins": [INTERMEDIATE, EC_INTERMEDIATE], "include_subdomains": true },
+            "open.example.com": { "exclude": true },
+            "device.example.com": { "tofu": true, "include_subdomains": true },
+            "plain.example.org": { "exclude": true }
+        }
+    });
+    let policy = write(&dir, "policy.json", &original.to_string());
+    let (_, report) = certpin_json(&["export", "--to", "android-nsc", &policy]);
+    let xml = report["android_nsc"].as_str().unwrap();
+    assert!(xml.contains("<base-config>\n        <trust-anchors/>\n    </base-config>"), "{xml}");
+    let (_, back, notes) = import("android-nsc", &write(&dir, "nsc.xml", xml));
+    assert_eq!(back["unpinned_hosts"], "refuse", "{back:#}");
+    let hosts = [
+        "example.com",
+        "a.example.com",
+        "open.example.com",
+        "x.open.example.com",
+        "device.example.com",
+        "d.device.example.com",
+        "plain.example.org",
+        "other.org",
+    ];
+    for host in hosts {
+        assert_eq!(applied(&back, host), applied(&original, host), "{host}");
+    }
+    assert!(noted(&notes, "line 4 <trust-anchors>", "unpinned_hosts \"refuse\""), "{notes:#?}");
+    assert!(noted(&notes, "<domain-config>", "trust on first use without a pin"), "{notes:#?}");
+
+    // Android's own way to write it: a nested domain-config inherits the empty anchors of the
+    // one it is nested in, and a pinless domain below a refused one must stay open.
+    let text = format!(
+        "<network-security-config><domain-config><domain includeSubdomains=\"true\">\
+         locked.example.com</domain><trust-anchors/><pin-set><pin digest=\"SHA-256\">{}</pin>\
+         </pin-set><domain-config><domain>inner.locked.example.com</domain></domain-config>\
+         </domain-config><domain-config><domain>open.locked.example.com</domain>\
+         <trust-anchors><certificates src=\"system\"/></trust-anchors></domain-config>\
+         </network-security-config>",
+        &LEAF[7..]
+    );
+    let (_, policy, _) = import("android-nsc", &write(&dir, "locked.xml", &text));
+    let store = PinStore::new();
+    store.load_policy(policy.to_string().as_bytes()).unwrap();
+    let snapshot = store.snapshot();
+    let rules = |host: &str| snapshot.policy.lookup(&HostName::parse(host).unwrap()).unwrap().rules;
+    assert!(rules("locked.example.com").tofu);
+    assert!(rules("x.locked.example.com").tofu);
+    assert!(rules("inner.locked.example.com").tofu);
+    assert!(rules("open.locked.example.com").excluded);
+}
+
+#[test]
 fn export_fails_closed_where_android_cannot_follow() {
     let dir = scratch("export-notes");
     let policy = write(&dir, "policy.json", &json!({
@@ -233,7 +291,7 @@ fn export_fails_closed_where_android_cannot_follow() {
         .collect();
     for (item, text) in [
         ("(document)", "version"),
-        ("unpinned_hosts", "\"refuse\" cannot be expressed"),
+        ("unpinned_hosts", "base-config with no trust anchors"),
         ("report.example.com", "the pins are written enforced (fail closed)"),
         ("report.example.com", "warn_after"),
         ("report.example.com", "rounded up from 2040-01-01T12:00:00Z"),

@@ -12,6 +12,11 @@
 //! - `<pin-set expiration="yyyy-MM-dd">`: the pins are not enforced after that date begins
 //!   (Android reads the date in the device's time zone; certpin's date means 00:00 UTC).
 //! - Pins are `<pin digest="SHA-256">` base64 SPKI hashes, checked on the validated chain.
+//! - Trust anchors are inherited like the pin-set, from the base-config last. Where none
+//!   apply (an empty `<trust-anchors/>`), Android refuses every connection: a base-config
+//!   without anchors becomes `unpinned_hosts: "refuse"`, a domain without anchors a
+//!   trust-on-first-use entry without pins (refused until the app learns a pin), and `export`
+//!   writes those two the same way back.
 //! - `<trust-anchors>` (with `overridePins`), `cleartextTrafficPermitted`, `<base-config>` and
 //!   `<debug-overrides>` have no place in a certpin policy: each gets a note, and
 //!   `overridePins="true"` (which turns pinning off for chains to those anchors) is not
@@ -49,6 +54,8 @@ struct DomainXml {
     name: String,
     include_subdomains: bool,
     pin_set: Option<PinSetXml>,
+    /// No trust anchor applies: Android refuses every connection.
+    refused: bool,
     item: String,
 }
 
@@ -58,6 +65,8 @@ struct Reader<'a> {
     domains: Vec<DomainXml>,
     seen: HashSet<String>,
     notes: Vec<Note>,
+    /// The base-config has an empty `<trust-anchors/>`: what inherits it trusts nothing.
+    base_refuses: bool,
 }
 
 /// Reads a Network Security Config into a policy document, with a note for every item that
@@ -74,12 +83,17 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
         domains: Vec::new(),
         seen: HashSet::new(),
         notes: Vec::new(),
+        base_refuses: false,
     };
     reader.attributes(root, &[]);
+    // The base-config first: every domain-config inherits from it, wherever it stands.
+    for child in root.children().filter(|child| child.has_tag_name("base-config")) {
+        reader.base_config(child)?;
+    }
     for child in root.children().filter(Node::is_element) {
         match child.tag_name().name() {
-            "domain-config" => reader.domain_config(child, None)?,
-            "base-config" => reader.base_config(child)?,
+            "domain-config" => reader.domain_config(child, None, None)?,
+            "base-config" => {}
             "debug-overrides" => reader.note(
                 child,
                 "applies only to debuggable builds: not imported, the release behaviour is kept",
@@ -87,10 +101,15 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
             _ => reader.unknown(child),
         }
     }
-    let Reader { domains, mut notes, .. } = reader;
-    let entries = entries(&domains, &mut notes)?;
-    let document =
-        Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
+    let Reader { domains, mut notes, base_refuses, .. } = reader;
+    let entries = entries(&domains, base_refuses, &mut notes)?;
+    let document = Document {
+        certpin_policy: 1,
+        version: 1,
+        unpinned_hosts: base_refuses.then(|| "refuse".to_owned()),
+        domains: entries,
+        ..Document::default()
+    };
     Ok((document, notes))
 }
 
@@ -138,7 +157,16 @@ impl Reader<'_> {
         self.attributes(node, &[]);
         for child in node.children().filter(Node::is_element) {
             match child.tag_name().name() {
-                "trust-anchors" => self.trust_anchors(child),
+                "trust-anchors" => {
+                    if self.trust_anchors(child) {
+                        self.base_refuses = true;
+                        self.note(
+                            child,
+                            "no trust anchors: Android refuses hosts no domain-config covers: \
+                             imported as unpinned_hosts \"refuse\"",
+                        );
+                    }
+                }
                 "pin-set" | "domain" | "domain-config" => {
                     return Err(self.error(child, "Android allows this only in a <domain-config>"));
                 }
@@ -148,13 +176,17 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// One note for the element, and one more for `overridePins="true"`.
-    fn trust_anchors(&mut self, node: Node<'_, '_>) {
+    /// One note for the element (unless it is empty), and one more for
+    /// `overridePins="true"`. Returns whether it is empty: no anchor at all.
+    fn trust_anchors(&mut self, node: Node<'_, '_>) -> bool {
         let sources: Vec<String> = node
             .children()
             .filter(|child| child.has_tag_name("certificates"))
             .map(|child| format!("\"{}\"", child.attribute("src").unwrap_or("?")))
             .collect();
+        if sources.is_empty() {
+            return true;
+        }
         self.note(
             node,
             format!(
@@ -174,20 +206,24 @@ impl Reader<'_> {
                 self.note(child, note);
             }
         }
+        false
     }
 
     /// A domain-config and the ones nested in it; `inherited` is the pin-set of the
-    /// domain-config it is nested in, if any.
+    /// domain-config it is nested in, if any, and `inherited_refused` whether the nearest
+    /// enclosing `<trust-anchors>` was empty (`None`: no enclosing one).
     fn domain_config(
         &mut self,
         node: Node<'_, '_>,
         inherited: Option<&PinSetXml>,
+        inherited_refused: Option<bool>,
     ) -> Result<(), String> {
         self.attributes(node, &[]);
         let mut own: Option<PinSetXml> = None;
         let mut names = Vec::new();
         let mut nested = Vec::new();
         let mut anchors = 0;
+        let mut own_refused = None;
         for child in node.children().filter(Node::is_element) {
             match child.tag_name().name() {
                 "domain" => names.push(self.domain(child)?),
@@ -204,7 +240,7 @@ impl Reader<'_> {
                 }
                 "trust-anchors" => {
                     anchors += 1;
-                    self.trust_anchors(child);
+                    own_refused = Some(self.trust_anchors(child));
                 }
                 "domain-config" => nested.push(child),
                 _ => self.unknown(child),
@@ -217,16 +253,27 @@ impl Reader<'_> {
             ));
         }
         let applies = own.as_ref().or(inherited).cloned();
+        let declared = own_refused.or(inherited_refused);
+        let refused = declared.unwrap_or(self.base_refuses);
+        if refused {
+            self.note(
+                node,
+                "no trust anchors apply: Android refuses every connection to these domains, \
+                 whatever the pins; imported as trust on first use without a pin, which certpin \
+                 refuses (PIN_ERR_NOT_PINNED) until the app adds one",
+            );
+        }
         for (name, include_subdomains, item) in names {
             self.domains.push(DomainXml {
                 name,
                 include_subdomains,
                 pin_set: applies.clone(),
+                refused,
                 item,
             });
         }
         for child in nested {
-            self.domain_config(child, applies.as_ref())?;
+            self.domain_config(child, applies.as_ref(), declared)?;
         }
         Ok(())
     }
@@ -303,8 +350,17 @@ fn cover<'a>(domains: &'a [DomainXml], name: &str) -> Option<&'a DomainXml> {
 /// (else it is simply not pinned, and noted).
 fn entries(
     domains: &[DomainXml],
+    base_refuses: bool,
     notes: &mut Vec<Note>,
 ) -> Result<BTreeMap<String, DomainEntry>, String> {
+    // What certpin would apply to a domain's hosts without an entry of its own: its cover's
+    // pins or refusal, or the unpinned-hosts rule.
+    let restricted = |domain: &DomainXml| match cover(domains, &domain.name) {
+        Some(cover) => {
+            cover.refused || cover.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())
+        }
+        None => base_refuses,
+    };
     let mut entries = BTreeMap::new();
     let mut noted_expirations = HashSet::new();
     for domain in domains {
@@ -313,6 +369,11 @@ fn entries(
             .map_err(|_| format!("{}: {} is not a valid host name", domain.item, domain.name))?
             .to_string();
         let entry = match pins {
+            _ if domain.refused => DomainEntry {
+                include_subdomains: domain.include_subdomains,
+                tofu: true,
+                ..DomainEntry::default()
+            },
             Some(set) => {
                 if set.pins.len() == 1 {
                     notes.push(Note::new(
@@ -336,15 +397,11 @@ fn entries(
                     ..DomainEntry::default()
                 }
             }
-            None if cover(domains, &domain.name)
-                .is_some_and(|c| c.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())) =>
-            {
-                DomainEntry {
-                    include_subdomains: domain.include_subdomains,
-                    exclude: true,
-                    ..DomainEntry::default()
-                }
-            }
+            None if restricted(domain) => DomainEntry {
+                include_subdomains: domain.include_subdomains,
+                exclude: true,
+                ..DomainEntry::default()
+            },
             None => {
                 notes.push(Note::new(
                     domain.item.clone(),
@@ -370,11 +427,13 @@ pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
              Security Config: not written",
         ));
     }
-    if policy.unpinned_hosts == UnpinnedHosts::Refuse {
+    let refuse = policy.unpinned_hosts == UnpinnedHosts::Refuse;
+    if refuse {
         notes.push(Note::new(
             "unpinned_hosts",
-            "\"refuse\" cannot be expressed: Android gives hosts no domain-config covers the \
-             base-config's plain validation",
+            "\"refuse\" written as a base-config with no trust anchors, so that Android refuses \
+             hosts no domain-config covers; every domain-config names the system anchors \
+             (add <certificates> for a private CA)",
         ));
     }
     let mut configs: Vec<(String, bool, &PinSet)> = Vec::new();
@@ -411,7 +470,7 @@ pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
         set_notes(set, &item, &mut notes);
         configs.push((name, include, set));
     }
-    let xml = write_xml(&configs).map_err(|error| format!("writing XML: {error}"))?;
+    let xml = write_xml(&configs, refuse).map_err(|error| format!("writing XML: {error}"))?;
     Ok((xml, notes))
 }
 
@@ -485,11 +544,28 @@ fn expiration_date(expires: u64) -> (String, bool) {
 
 type XmlResult = std::io::Result<()>;
 
-fn write_xml(configs: &[(String, bool, &PinSet)]) -> std::io::Result<String> {
+/// The file: one domain-config per pattern; with `refuse`, a base-config without anchors and
+/// the system anchors named in every domain-config that is not refused outright.
+fn write_xml(configs: &[(String, bool, &PinSet)], refuse: bool) -> std::io::Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 4);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+    let system_anchors = |w: &mut Writer<Vec<u8>>| -> XmlResult {
+        w.create_element("trust-anchors").write_inner_content(|w: &mut Writer<Vec<u8>>| {
+            w.create_element("certificates").with_attribute(("src", "system")).write_empty()?;
+            XmlResult::Ok(())
+        })?;
+        Ok(())
+    };
     writer.create_element("network-security-config").write_inner_content(
         |w: &mut Writer<Vec<u8>>| -> XmlResult {
+            if refuse {
+                w.create_element("base-config").write_inner_content(
+                    |w: &mut Writer<Vec<u8>>| -> XmlResult {
+                        w.create_element("trust-anchors").write_empty()?;
+                        Ok(())
+                    },
+                )?;
+            }
             for (name, include, set) in configs {
                 w.create_element("domain-config").write_inner_content(
                     |w: &mut Writer<Vec<u8>>| -> XmlResult {
@@ -499,12 +575,15 @@ fn write_xml(configs: &[(String, bool, &PinSet)]) -> std::io::Result<String> {
                                 if *include { "true" } else { "false" },
                             ))
                             .write_text_content(BytesText::new(name))?;
-                        if set.rules.excluded {
-                            return Ok(());
-                        }
-                        if set.pins.is_empty() {
+                        if !set.rules.excluded && set.pins.is_empty() {
                             // Trust on first use before the first pin: refuse, as certpin does.
                             w.create_element("trust-anchors").write_empty()?;
+                            return Ok(());
+                        }
+                        if refuse {
+                            system_anchors(w)?;
+                        }
+                        if set.rules.excluded {
                             return Ok(());
                         }
                         let mut pin_set = w.create_element("pin-set");
