@@ -184,9 +184,16 @@ fn certpin_to_nsc_to_certpin_keeps_what_android_can_express() {
     let output = certpin(&["export", "--to", "android-nsc", &policy]);
     let xml = write(&dir, "nsc.xml", &String::from_utf8(output.stdout).unwrap());
     let (_, back, _) = import("android-nsc", &xml);
-    for host in ["example.com", "a.b.example.com", "api.example.com", "x.api.example.com",
-        "old.example.com", "y.old.example.com", "solo.example.net", "other.net"]
-    {
+    for host in [
+        "example.com",
+        "a.b.example.com",
+        "api.example.com",
+        "x.api.example.com",
+        "old.example.com",
+        "y.old.example.com",
+        "solo.example.net",
+        "other.net",
+    ] {
         assert_eq!(applied(&back, host), applied(&original, host), "{host}");
     }
     let store = |policy: &Value| {
@@ -200,6 +207,64 @@ fn certpin_to_nsc_to_certpin_keeps_what_android_can_express() {
 }
 
 #[test]
+fn refusals_round_trip_through_empty_trust_anchors() {
+    let dir = scratch("refusals");
+    let original = json!({
+        "certpin_policy": 1,
+        "version": 0,
+        "unpinned_hosts": "refuse",
+        "domains": {
+            "example.com": { "pins": [INTERMEDIATE, EC_INTERMEDIATE], "include_subdomains": true },
+            "open.example.com": { "exclude": true },
+            "device.example.com": { "tofu": true, "include_subdomains": true },
+            "plain.example.org": { "exclude": true }
+        }
+    });
+    let policy = write(&dir, "policy.json", &original.to_string());
+    let (_, report) = certpin_json(&["export", "--to", "android-nsc", &policy]);
+    let xml = report["android_nsc"].as_str().unwrap();
+    assert!(xml.contains("<base-config>\n        <trust-anchors/>\n    </base-config>"), "{xml}");
+    let (_, back, notes) = import("android-nsc", &write(&dir, "nsc.xml", xml));
+    assert_eq!(back["unpinned_hosts"], "refuse", "{back:#}");
+    let hosts = [
+        "example.com",
+        "a.example.com",
+        "open.example.com",
+        "x.open.example.com",
+        "device.example.com",
+        "d.device.example.com",
+        "plain.example.org",
+        "other.org",
+    ];
+    for host in hosts {
+        assert_eq!(applied(&back, host), applied(&original, host), "{host}");
+    }
+    assert!(noted(&notes, "line 4 <trust-anchors>", "unpinned_hosts \"refuse\""), "{notes:#?}");
+    assert!(noted(&notes, "<domain-config>", "trust on first use without a pin"), "{notes:#?}");
+
+    // Android's own way to write it: a nested domain-config inherits the empty anchors of the
+    // one it is nested in, and a pinless domain below a refused one must stay open.
+    let text = format!(
+        "<network-security-config><domain-config><domain includeSubdomains=\"true\">\
+         locked.example.com</domain><trust-anchors/><pin-set><pin digest=\"SHA-256\">{}</pin>\
+         </pin-set><domain-config><domain>inner.locked.example.com</domain></domain-config>\
+         </domain-config><domain-config><domain>open.locked.example.com</domain>\
+         <trust-anchors><certificates src=\"system\"/></trust-anchors></domain-config>\
+         </network-security-config>",
+        &LEAF[7..]
+    );
+    let (_, policy, _) = import("android-nsc", &write(&dir, "locked.xml", &text));
+    let store = PinStore::new();
+    store.load_policy(policy.to_string().as_bytes()).unwrap();
+    let snapshot = store.snapshot();
+    let rules = |host: &str| snapshot.policy.lookup(&HostName::parse(host).unwrap()).unwrap().rules;
+    assert!(rules("locked.example.com").tofu);
+    assert!(rules("x.locked.example.com").tofu);
+    assert!(rules("inner.locked.example.com").tofu);
+    assert!(rules("open.locked.example.com").excluded);
+}
+
+#[test]
 fn export_fails_closed_where_android_cannot_follow() {
     let dir = scratch("export-notes");
     let policy = write(&dir, "policy.json", &json!({
@@ -210,6 +275,8 @@ fn export_fails_closed_where_android_cannot_follow() {
             "report.example.com": { "pins": [LEAF, EC_LEAF], "mode": "report_only",
                                     "warn_after": "2039-12-01", "expires": "2040-01-01T12:00:00Z" },
             "*.wild.example.com": { "pins": [LEAF, EC_LEAF] },
+            "example.net": { "pins": [ROOT, INTERMEDIATE], "include_subdomains": true },
+            "*.open.example.net": { "exclude": true },
             "device.example.com": { "tofu": true, "trust": "pins_only" },
             "self.example.com": { "pins": [LEAF, EC_LEAF], "trust": "pins_only" }
         }
@@ -224,11 +291,12 @@ fn export_fails_closed_where_android_cannot_follow() {
         .collect();
     for (item, text) in [
         ("(document)", "version"),
-        ("unpinned_hosts", "\"refuse\" cannot be expressed"),
+        ("unpinned_hosts", "base-config with no trust anchors"),
         ("report.example.com", "the pins are written enforced (fail closed)"),
         ("report.example.com", "warn_after"),
         ("report.example.com", "rounded up from 2040-01-01T12:00:00Z"),
         ("*.wild.example.com", "no one-label wildcard"),
+        ("*.open.example.net", "these hosts keep the pins of any broader domain (fail closed)"),
         ("device.example.com", "empty <trust-anchors>"),
         ("self.example.com", "pins_only cannot be expressed"),
     ] {
@@ -245,6 +313,12 @@ fn export_fails_closed_where_android_cannot_follow() {
         applied(&back, "a.wild.example.com"),
         pinned("**.wild.example.com", &[LEAF, EC_LEAF])
     );
+    // The one-label exclusion was left out: those hosts keep the broader pins.
+    assert_eq!(
+        applied(&back, "a.open.example.net"),
+        pinned("**.example.net", &[ROOT, INTERMEDIATE])
+    );
+    assert!(!xml.contains("open.example.net"), "{xml}");
     // Trust on first use before any pin: an empty trust-anchors, which Android refuses.
     assert!(xml.contains("<domain includeSubdomains=\"false\">device.example.com</domain>\n        <trust-anchors/>"), "{xml}");
 }
@@ -255,29 +329,53 @@ fn nsc_files_android_refuses_are_refused() {
     let wrap = |body: &str| format!("<network-security-config>{body}</network-security-config>");
     let pin_set = format!("<pin-set><pin digest=\"SHA-256\">{}</pin></pin-set>", &LEAF[7..]);
     let cases = [
-        ("twice", wrap(&format!(
-            "<domain-config><domain>a.example.com</domain>{pin_set}</domain-config>\
+        (
+            "twice",
+            wrap(&format!(
+                "<domain-config><domain>a.example.com</domain>{pin_set}</domain-config>\
              <domain-config><domain>A.example.com</domain></domain-config>"
-        ))),
-        ("sha1", wrap("<domain-config><domain>a.example.com</domain><pin-set>\
-             <pin digest=\"SHA-1\">AAAA</pin></pin-set></domain-config>")),
-        ("short-pin", wrap("<domain-config><domain>a.example.com</domain><pin-set>\
-             <pin digest=\"SHA-256\">AAAA</pin></pin-set></domain-config>")),
+            )),
+        ),
+        (
+            "sha1",
+            wrap(
+                "<domain-config><domain>a.example.com</domain><pin-set>\
+             <pin digest=\"SHA-1\">AAAA</pin></pin-set></domain-config>",
+            ),
+        ),
+        (
+            "short-pin",
+            wrap(
+                "<domain-config><domain>a.example.com</domain><pin-set>\
+             <pin digest=\"SHA-256\">AAAA</pin></pin-set></domain-config>",
+            ),
+        ),
         ("no-domain", wrap(&format!("<domain-config>{pin_set}</domain-config>"))),
         ("base-pins", wrap(&format!("<base-config>{pin_set}</base-config>"))),
-        ("two-pin-sets", wrap(&format!(
-            "<domain-config><domain>a.example.com</domain>{pin_set}{pin_set}</domain-config>"
-        ))),
-        ("bad-date", wrap(&format!(
-            "<domain-config><domain>a.example.com</domain>{}</domain-config>",
-            pin_set.replace("<pin-set>", "<pin-set expiration=\"2040-13-01\">")
-        ))),
+        (
+            "two-pin-sets",
+            wrap(&format!(
+                "<domain-config><domain>a.example.com</domain>{pin_set}{pin_set}</domain-config>"
+            )),
+        ),
+        (
+            "bad-date",
+            wrap(&format!(
+                "<domain-config><domain>a.example.com</domain>{}</domain-config>",
+                pin_set.replace("<pin-set>", "<pin-set expiration=\"2040-13-01\">")
+            )),
+        ),
         ("root", "<other/>".to_owned()),
     ];
     for (name, text) in cases {
         let file = write(&dir, &format!("{name}.xml"), &text);
         let output = certpin(&["import", "--from", "android-nsc", &file]);
-        assert_eq!(output.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
 }
 
@@ -315,7 +413,10 @@ fn trustkit_plist_json_and_binary_plist_mean_what_trustkit_means() {
 
     // JSON with the constants' names; two includeSubdomains parents are noted.
     let (_, policy, notes) = import("trustkit", TRUSTKIT_JSON);
-    assert_eq!(applied(&policy, "v1.api.example.com"), pinned("**.api.example.com", &[LEAF, EC_LEAF]));
+    assert_eq!(
+        applied(&policy, "v1.api.example.com"),
+        pinned("**.api.example.com", &[LEAF, EC_LEAF])
+    );
     assert_eq!(applied(&policy, "legacy.example.com"), excluded("legacy.example.com"));
     assert!(noted(&notes, "\"api.example.com\"", "whichever it finds first"), "{notes:#?}");
 }
@@ -325,24 +426,44 @@ fn trustkit_configurations_trustkit_refuses_are_refused() {
     let dir = scratch("trustkit-refused");
     let pins = json!([&LEAF[7..], &EC_LEAF[7..]]);
     let cases = [
-        ("one-pin", json!({ "TSKPinnedDomains": { "a.example.com": {
-            "TSKPublicKeyHashes": [&LEAF[7..]] } } })),
+        (
+            "one-pin",
+            json!({ "TSKPinnedDomains": { "a.example.com": {
+            "TSKPublicKeyHashes": [&LEAF[7..]] } } }),
+        ),
         ("no-domains", json!({ "TSKPinnedDomains": {} })),
-        ("exclude-and-pins", json!({ "TSKPinnedDomains": {
+        (
+            "exclude-and-pins",
+            json!({ "TSKPinnedDomains": {
             "example.com": { "TSKIncludeSubdomains": true, "TSKPublicKeyHashes": pins },
             "x.example.com": { "kSKExcludeSubdomainFromParentPolicy": true,
-                               "TSKPublicKeyHashes": pins } } })),
-        ("exclude-no-parent", json!({ "TSKPinnedDomains": {
+                               "TSKPublicKeyHashes": pins } } }),
+        ),
+        (
+            "exclude-no-parent",
+            json!({ "TSKPinnedDomains": {
             "example.com": { "TSKPublicKeyHashes": pins },
-            "x.example.com": { "kTSKExcludeSubdomainFromParentPolicy": true } } })),
-        ("bad-pin", json!({ "TSKPinnedDomains": { "a.example.com": {
-            "TSKPublicKeyHashes": ["AAAA", &LEAF[7..]] } } })),
-        ("bad-date", json!({ "TSKPinnedDomains": { "a.example.com": {
-            "TSKPublicKeyHashes": pins, "TSKExpirationDate": "2040/01/01" } } })),
+            "x.example.com": { "kTSKExcludeSubdomainFromParentPolicy": true } } }),
+        ),
+        (
+            "bad-pin",
+            json!({ "TSKPinnedDomains": { "a.example.com": {
+            "TSKPublicKeyHashes": ["AAAA", &LEAF[7..]] } } }),
+        ),
+        (
+            "bad-date",
+            json!({ "TSKPinnedDomains": { "a.example.com": {
+            "TSKPublicKeyHashes": pins, "TSKExpirationDate": "2040/01/01" } } }),
+        ),
     ];
     for (name, value) in cases {
         let file = write(&dir, &format!("{name}.json"), &value.to_string());
         let output = certpin(&["import", "--from", "trustkit", &file]);
-        assert_eq!(output.status.code(), Some(2), "{name}: {}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
 }

@@ -39,8 +39,9 @@ impl Ca {
 
     fn with_intermediate_until(dir: PathBuf, not_after: u64) -> Self {
         let root = Pki::root("Monitor Root CA").self_signed();
-        let intermediate =
-            Pki::intermediate("Monitor Intermediate CA").valid(NOT_BEFORE, not_after).signed_by(&root);
+        let intermediate = Pki::intermediate("Monitor Intermediate CA")
+            .valid(NOT_BEFORE, not_after)
+            .signed_by(&root);
         std::fs::write(dir.join("root.pem"), root.pem()).unwrap();
         std::fs::write(dir.join("intermediate.pem"), intermediate.pem()).unwrap();
         Self { root, intermediate, dir }
@@ -73,12 +74,14 @@ impl Ca {
         let connect = format!("{HOST}={}", server.address());
         let at = T.to_string();
         let anchor = self.dir.join("root.pem");
-        let output = certpin(&[
-            &["--json", "monitor", policy.to_str().unwrap(), "--connect", &connect][..],
-            &["--anchor", anchor.to_str().unwrap(), "--at", &at],
-            args,
-        ]
-        .concat());
+        let output = certpin(
+            &[
+                &["--json", "monitor", policy.to_str().unwrap(), "--connect", &connect][..],
+                &["--anchor", anchor.to_str().unwrap(), "--at", &at],
+                args,
+            ]
+            .concat(),
+        );
         parse(&output)
     }
 }
@@ -88,9 +91,8 @@ fn certpin(args: &[&str]) -> Output {
 }
 
 fn parse(output: &Output) -> (i32, Value) {
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
-        panic!("stdout is JSON: {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("stdout is JSON: {}", String::from_utf8_lossy(&output.stderr)));
     (output.status.code().unwrap(), report)
 }
 
@@ -231,12 +233,32 @@ fn hosts_it_cannot_check_exit_2_and_wildcards_need_a_host() {
     let server = ca.serve(&leaf, "leaf");
 
     // A wildcard pattern names no host: unchecked unless --host gives one under it.
-    let (code, report) = ca.monitor(&policy, &server, &[]);
+    let (code, report) = parse(&certpin(&["--json", "monitor", policy.to_str().unwrap()]));
     assert_eq!(code, 2, "{report:#}");
     assert_eq!(lines(&report, "no_host")[0]["host"], "**.monitor.test");
+    assert_eq!(report["lines"].as_array().unwrap().len(), 1, "{report:#}");
     let (code, report) = ca.monitor(&policy, &server, &["--host", HOST]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["verdicts"][0]["pattern"], "**.monitor.test");
+
+    // A policy that pins nothing to connect to is not "all good".
+    let empty = ca.policy(json!({ "old.monitor.test": { "exclude": true } }));
+    let output = certpin(&["monitor", empty.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pins no host"));
+    let policy = ca.policy(json!({
+        "monitor.test": { "pins": [ca.intermediate.pin(), UNRELATED_PIN], "include_subdomains": true }
+    }));
+
+    // --connect for a host that is not checked is a usage error, not silence.
+    let output = certpin(&[
+        "monitor",
+        policy.to_str().unwrap(),
+        "--connect",
+        &format!("{HOST}=127.0.0.1:1"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not checked"));
 
     // A server that is gone: unchecked, with the reason.
     let address = server.address();

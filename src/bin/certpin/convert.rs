@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use certpin::document::{Document, parse_document};
+use certpin::host::{HostName, HostPattern};
 use serde::Serialize;
 
 use crate::output::{Failure, Status, print_json, read_file};
@@ -76,6 +77,18 @@ impl Note {
     }
 }
 
+/// Whether `name` is strictly below `parent` (`a.example.com` below `example.com`), by the
+/// library's own `**.parent` rule; `false` when either is not a valid name.
+pub fn is_below(name: &str, parent: &str) -> bool {
+    let (Ok(host), Ok(pattern)) =
+        (HostName::parse(name), HostPattern::parse(&format!("**.{parent}")))
+    else {
+        return false;
+    };
+    let HostPattern::AnyDepth(base) = &pattern else { return false };
+    host.dns() != Some(base.as_str()) && pattern.matches(&host)
+}
+
 /// What `import --json` prints.
 #[derive(Serialize)]
 struct ImportReport<'a> {
@@ -120,8 +133,8 @@ pub fn import(args: &ImportArgs, json: bool) -> Result<Status, Failure> {
 /// Runs `certpin export`: exit 0 when the file means what the policy means, 1 when notes were
 /// made (the file is still written), 2 when the policy does not load or cannot be written.
 pub fn export(args: &ExportArgs, json: bool) -> Result<Status, Failure> {
-    let loaded =
-        parse_document(&read_file(&args.policy)?).map_err(|error| Failure::file(&args.policy, error))?;
+    let loaded = parse_document(&read_file(&args.policy)?)
+        .map_err(|error| Failure::file(&args.policy, error))?;
     let (xml, notes) = match args.to {
         Target::AndroidNsc => crate::nsc::export(&loaded),
     }

@@ -113,6 +113,10 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
     let until = now.saturating_add(args.days.saturating_mul(DAY));
     let connect = connect_map(&args.connect)?;
     let (targets, mut lines) = targets(&store, &args.hosts, &connect)?;
+    if targets.is_empty() && lines.is_empty() {
+        // Saying "all good" about nothing would hide a policy the monitor cannot read.
+        return Err(Failure::file(&args.policy, "pins no host, and no --host was given"));
+    }
     let mut verdicts = Vec::new();
     for target in targets {
         let name = target.host.to_string();
@@ -207,16 +211,28 @@ fn targets(
                     policy.lookup(host).is_some_and(|applied| applied.pattern == *pattern)
                 });
                 if !covered {
-                    let message = format!(
+                    let message =
                         "a wildcard pattern names no host to connect to: give one with --host"
-                    );
-                    lines.push(Line::new(&pattern.to_string(), None, Level::Unchecked, "no_host", message));
+                            .to_owned();
+                    lines.push(Line::new(
+                        &pattern.to_string(),
+                        None,
+                        Level::Unchecked,
+                        "no_host",
+                        message,
+                    ));
                 }
             }
         }
     }
     from_policy.retain(|host| !hosts.contains(host));
     from_policy.extend(hosts);
+    if let Some(host) = connect.keys().find(|host| !from_policy.contains(host)) {
+        return Err(Failure(format!(
+            "--connect names {host}, which is not checked: the policy has no exact pattern for \
+             it and no --host gives it"
+        )));
+    }
     let targets = from_policy
         .into_iter()
         .map(|host| Target { address: connect.get(&host).copied(), host })
@@ -260,7 +276,8 @@ impl HostCheck<'_> {
     fn lines(&self, now: &VerdictReport, keys: &[(Pin, Role, String)]) -> Vec<Line> {
         let set = self.pin_set();
         let mut lines = Vec::new();
-        let level = if now.code == PIN_OK && now.notes.is_empty() { Level::Ok } else { Level::Finding };
+        let level =
+            if now.code == PIN_OK && now.notes.is_empty() { Level::Ok } else { Level::Finding };
         let mut first = self.line(level, "now", describe(now));
         first.result = Some(now.result);
         lines.push(first);
@@ -395,9 +412,10 @@ impl HostCheck<'_> {
                 continue;
             }
             let subject = fields.subject_text().map_or_else(String::new, |s| printable(&s));
-            let until = set.rules.expires_at.map_or("never expire".to_owned(), |e| {
-                format!("expire {}", format_time(e))
-            });
+            let until = set
+                .rules
+                .expires_at
+                .map_or("never expire".to_owned(), |e| format!("expire {}", format_time(e)));
             lines.push(self.line(
                 Level::Info,
                 "expires_first",
@@ -452,7 +470,13 @@ fn describe(verdict: &VerdictReport) -> String {
 }
 
 impl Line {
-    fn new(host: &str, port: Option<u16>, level: Level, kind: &'static str, message: String) -> Self {
+    fn new(
+        host: &str,
+        port: Option<u16>,
+        level: Level,
+        kind: &'static str,
+        message: String,
+    ) -> Self {
         Self { host: host.to_owned(), port, level, kind, at: None, result: None, message }
     }
 

@@ -12,6 +12,11 @@
 //! - `<pin-set expiration="yyyy-MM-dd">`: the pins are not enforced after that date begins
 //!   (Android reads the date in the device's time zone; certpin's date means 00:00 UTC).
 //! - Pins are `<pin digest="SHA-256">` base64 SPKI hashes, checked on the validated chain.
+//! - Trust anchors are inherited like the pin-set, from the base-config last. Where none
+//!   apply (an empty `<trust-anchors/>`), Android refuses every connection: a base-config
+//!   without anchors becomes `unpinned_hosts: "refuse"`, a domain without anchors a
+//!   trust-on-first-use entry without pins (refused until the app learns a pin), and `export`
+//!   writes those two the same way back.
 //! - `<trust-anchors>` (with `overridePins`), `cleartextTrafficPermitted`, `<base-config>` and
 //!   `<debug-overrides>` have no place in a certpin policy: each gets a note, and
 //!   `overridePins="true"` (which turns pinning off for chains to those anchors) is not
@@ -29,7 +34,7 @@ use roxmltree::Node;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use crate::convert::Note;
+use crate::convert::{Note, is_below};
 
 /// The note every imported expiration date carries.
 const TIME_ZONE: &str = "Android ends the pins when this date begins in the device's time \
@@ -49,6 +54,8 @@ struct DomainXml {
     name: String,
     include_subdomains: bool,
     pin_set: Option<PinSetXml>,
+    /// No trust anchor applies: Android refuses every connection.
+    refused: bool,
     item: String,
 }
 
@@ -58,6 +65,8 @@ struct Reader<'a> {
     domains: Vec<DomainXml>,
     seen: HashSet<String>,
     notes: Vec<Note>,
+    /// The base-config has an empty `<trust-anchors/>`: what inherits it trusts nothing.
+    base_refuses: bool,
 }
 
 /// Reads a Network Security Config into a policy document, with a note for every item that
@@ -69,12 +78,22 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
     if root.tag_name().name() != "network-security-config" {
         return Err("the root element is not <network-security-config>".to_owned());
     }
-    let mut reader = Reader { document: &document, domains: Vec::new(), seen: HashSet::new(), notes: Vec::new() };
+    let mut reader = Reader {
+        document: &document,
+        domains: Vec::new(),
+        seen: HashSet::new(),
+        notes: Vec::new(),
+        base_refuses: false,
+    };
     reader.attributes(root, &[]);
+    // The base-config first: every domain-config inherits from it, wherever it stands.
+    for child in root.children().filter(|child| child.has_tag_name("base-config")) {
+        reader.base_config(child)?;
+    }
     for child in root.children().filter(Node::is_element) {
         match child.tag_name().name() {
-            "domain-config" => reader.domain_config(child, None)?,
-            "base-config" => reader.base_config(child)?,
+            "domain-config" => reader.domain_config(child, None, None)?,
+            "base-config" => {}
             "debug-overrides" => reader.note(
                 child,
                 "applies only to debuggable builds: not imported, the release behaviour is kept",
@@ -82,9 +101,15 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
             _ => reader.unknown(child),
         }
     }
-    let Reader { domains, mut notes, .. } = reader;
-    let entries = entries(&domains, &mut notes)?;
-    let document = Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
+    let Reader { domains, mut notes, base_refuses, .. } = reader;
+    let entries = entries(&domains, base_refuses, &mut notes)?;
+    let document = Document {
+        certpin_policy: 1,
+        version: 1,
+        unpinned_hosts: base_refuses.then(|| "refuse".to_owned()),
+        domains: entries,
+        ..Document::default()
+    };
     Ok((document, notes))
 }
 
@@ -132,7 +157,16 @@ impl Reader<'_> {
         self.attributes(node, &[]);
         for child in node.children().filter(Node::is_element) {
             match child.tag_name().name() {
-                "trust-anchors" => self.trust_anchors(child),
+                "trust-anchors" => {
+                    if self.trust_anchors(child) {
+                        self.base_refuses = true;
+                        self.note(
+                            child,
+                            "no trust anchors: Android refuses hosts no domain-config covers: \
+                             imported as unpinned_hosts \"refuse\"",
+                        );
+                    }
+                }
                 "pin-set" | "domain" | "domain-config" => {
                     return Err(self.error(child, "Android allows this only in a <domain-config>"));
                 }
@@ -142,13 +176,17 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// One note for the element, and one more for `overridePins="true"`.
-    fn trust_anchors(&mut self, node: Node<'_, '_>) {
+    /// One note for the element (unless it is empty), and one more for
+    /// `overridePins="true"`. Returns whether it is empty: no anchor at all.
+    fn trust_anchors(&mut self, node: Node<'_, '_>) -> bool {
         let sources: Vec<String> = node
             .children()
             .filter(|child| child.has_tag_name("certificates"))
             .map(|child| format!("\"{}\"", child.attribute("src").unwrap_or("?")))
             .collect();
+        if sources.is_empty() {
+            return true;
+        }
         self.note(
             node,
             format!(
@@ -168,43 +206,74 @@ impl Reader<'_> {
                 self.note(child, note);
             }
         }
+        false
     }
 
     /// A domain-config and the ones nested in it; `inherited` is the pin-set of the
-    /// domain-config it is nested in, if any.
-    fn domain_config(&mut self, node: Node<'_, '_>, inherited: Option<&PinSetXml>) -> Result<(), String> {
+    /// domain-config it is nested in, if any, and `inherited_refused` whether the nearest
+    /// enclosing `<trust-anchors>` was empty (`None`: no enclosing one).
+    fn domain_config(
+        &mut self,
+        node: Node<'_, '_>,
+        inherited: Option<&PinSetXml>,
+        inherited_refused: Option<bool>,
+    ) -> Result<(), String> {
         self.attributes(node, &[]);
         let mut own: Option<PinSetXml> = None;
         let mut names = Vec::new();
         let mut nested = Vec::new();
         let mut anchors = 0;
+        let mut own_refused = None;
         for child in node.children().filter(Node::is_element) {
             match child.tag_name().name() {
                 "domain" => names.push(self.domain(child)?),
                 "pin-set" if own.is_some() => {
-                    return Err(self.error(child, "Android allows one <pin-set> per <domain-config>"));
+                    return Err(
+                        self.error(child, "Android allows one <pin-set> per <domain-config>")
+                    );
                 }
                 "pin-set" => own = Some(self.pin_set(child)?),
                 "trust-anchors" if anchors > 0 => {
-                    return Err(self.error(child, "Android allows one <trust-anchors> per <domain-config>"));
+                    return Err(
+                        self.error(child, "Android allows one <trust-anchors> per <domain-config>")
+                    );
                 }
                 "trust-anchors" => {
                     anchors += 1;
-                    self.trust_anchors(child);
+                    own_refused = Some(self.trust_anchors(child));
                 }
                 "domain-config" => nested.push(child),
                 _ => self.unknown(child),
             }
         }
         if names.is_empty() {
-            return Err(self.error(node, "a <domain-config> needs at least one <domain> (Android refuses the file)"));
+            return Err(self.error(
+                node,
+                "a <domain-config> needs at least one <domain> (Android refuses the file)",
+            ));
         }
         let applies = own.as_ref().or(inherited).cloned();
+        let declared = own_refused.or(inherited_refused);
+        let refused = declared.unwrap_or(self.base_refuses);
+        if refused {
+            self.note(
+                node,
+                "no trust anchors apply: Android refuses every connection to these domains, \
+                 whatever the pins; imported as trust on first use without a pin, which certpin \
+                 refuses (PIN_ERR_NOT_PINNED) until the app adds one",
+            );
+        }
         for (name, include_subdomains, item) in names {
-            self.domains.push(DomainXml { name, include_subdomains, pin_set: applies.clone(), item });
+            self.domains.push(DomainXml {
+                name,
+                include_subdomains,
+                pin_set: applies.clone(),
+                refused,
+                item,
+            });
         }
         for child in nested {
-            self.domain_config(child, applies.as_ref())?;
+            self.domain_config(child, applies.as_ref(), declared)?;
         }
         Ok(())
     }
@@ -216,7 +285,8 @@ impl Reader<'_> {
             None | Some("false") => false,
             Some("true") => true,
             Some(other) => {
-                return Err(self.error(node, &format!("includeSubdomains=\"{other}\" is not true or false")));
+                return Err(self
+                    .error(node, &format!("includeSubdomains=\"{other}\" is not true or false")));
             }
         };
         let name = node.text().unwrap_or("").trim().to_ascii_lowercase();
@@ -224,7 +294,9 @@ impl Reader<'_> {
             return Err(self.error(node, "an empty domain name"));
         }
         if !self.seen.insert(name.clone()) {
-            return Err(self.error(node, &format!("{name} is named twice (Android refuses the file)")));
+            return Err(
+                self.error(node, &format!("{name} is named twice (Android refuses the file)"))
+            );
         }
         Ok((name, include, self.item(node)))
     }
@@ -234,8 +306,9 @@ impl Reader<'_> {
         let expiration = match node.attribute("expiration") {
             None => None,
             Some(text) => {
-                Date::parse(text, format_description!("[year]-[month]-[day]"))
-                    .map_err(|_| self.error(node, &format!("expiration=\"{text}\" is not a yyyy-MM-dd date")))?;
+                Date::parse(text, format_description!("[year]-[month]-[day]")).map_err(|_| {
+                    self.error(node, &format!("expiration=\"{text}\" is not a yyyy-MM-dd date"))
+                })?;
                 Some(text.to_owned())
             }
         };
@@ -267,15 +340,27 @@ impl Reader<'_> {
 fn cover<'a>(domains: &'a [DomainXml], name: &str) -> Option<&'a DomainXml> {
     domains
         .iter()
-        .filter(|d| d.include_subdomains && d.name != name)
-        .filter(|d| name.strip_suffix(d.name.as_str()).is_some_and(|rest| rest.ends_with('.')))
+        .filter(|d| d.include_subdomains)
+        .filter(|d| is_below(name, &d.name))
         .max_by_key(|d| d.name.len())
 }
 
 /// The document's domains. A domain with pins becomes an entry with them; a domain without
 /// pins becomes an `exclude` entry when the domain Android would otherwise apply has pins
 /// (else it is simply not pinned, and noted).
-fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<String, DomainEntry>, String> {
+fn entries(
+    domains: &[DomainXml],
+    base_refuses: bool,
+    notes: &mut Vec<Note>,
+) -> Result<BTreeMap<String, DomainEntry>, String> {
+    // What certpin would apply to a domain's hosts without an entry of its own: its cover's
+    // pins or refusal, or the unpinned-hosts rule.
+    let restricted = |domain: &DomainXml| match cover(domains, &domain.name) {
+        Some(cover) => {
+            cover.refused || cover.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())
+        }
+        None => base_refuses,
+    };
     let mut entries = BTreeMap::new();
     let mut noted_expirations = HashSet::new();
     for domain in domains {
@@ -284,6 +369,11 @@ fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<Stri
             .map_err(|_| format!("{}: {} is not a valid host name", domain.item, domain.name))?
             .to_string();
         let entry = match pins {
+            _ if domain.refused => DomainEntry {
+                include_subdomains: domain.include_subdomains,
+                tofu: true,
+                ..DomainEntry::default()
+            },
             Some(set) => {
                 if set.pins.len() == 1 {
                     notes.push(Note::new(
@@ -294,7 +384,10 @@ fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<Stri
                 if let Some(date) = &set.expiration
                     && noted_expirations.insert(set.item.clone())
                 {
-                    notes.push(Note::new(set.item.clone(), format!("expiration=\"{date}\": {TIME_ZONE}")));
+                    notes.push(Note::new(
+                        set.item.clone(),
+                        format!("expiration=\"{date}\": {TIME_ZONE}"),
+                    ));
                 }
                 DomainEntry {
                     pins: set.pins.clone(),
@@ -304,12 +397,11 @@ fn entries(domains: &[DomainXml], notes: &mut Vec<Note>) -> Result<BTreeMap<Stri
                     ..DomainEntry::default()
                 }
             }
-            None if cover(domains, &domain.name).is_some_and(|c| {
-                c.pin_set.as_ref().is_some_and(|set| !set.pins.is_empty())
-            }) =>
-            {
-                DomainEntry { include_subdomains: domain.include_subdomains, exclude: true, ..DomainEntry::default() }
-            }
+            None if restricted(domain) => DomainEntry {
+                include_subdomains: domain.include_subdomains,
+                exclude: true,
+                ..DomainEntry::default()
+            },
             None => {
                 notes.push(Note::new(
                     domain.item.clone(),
@@ -335,11 +427,13 @@ pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
              Security Config: not written",
         ));
     }
-    if policy.unpinned_hosts == UnpinnedHosts::Refuse {
+    let refuse = policy.unpinned_hosts == UnpinnedHosts::Refuse;
+    if refuse {
         notes.push(Note::new(
             "unpinned_hosts",
-            "\"refuse\" cannot be expressed: Android gives hosts no domain-config covers the \
-             base-config's plain validation",
+            "\"refuse\" written as a base-config with no trust anchors, so that Android refuses \
+             hosts no domain-config covers; every domain-config names the system anchors \
+             (add <certificates> for a private CA)",
         ));
     }
     let mut configs: Vec<(String, bool, &PinSet)> = Vec::new();
@@ -348,6 +442,17 @@ pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
         let (name, include) = match &set.pattern {
             HostPattern::Exact(host) => (host.to_string(), false),
             HostPattern::AnyDepth(base) => (base.clone(), true),
+            HostPattern::OneLabel(base) if set.rules.excluded => {
+                notes.push(Note::new(
+                    &item,
+                    format!(
+                        "Android has no one-label wildcard, and excluding {base} and every name \
+                         below it would unpin more: not written, these hosts keep the pins of \
+                         any broader domain (fail closed)"
+                    ),
+                ));
+                continue;
+            }
             HostPattern::OneLabel(base) => {
                 notes.push(Note::new(
                     &item,
@@ -365,7 +470,7 @@ pub fn export(loaded: &LoadedPolicy) -> Result<(String, Vec<Note>), String> {
         set_notes(set, &item, &mut notes);
         configs.push((name, include, set));
     }
-    let xml = write_xml(&configs).map_err(|error| format!("writing XML: {error}"))?;
+    let xml = write_xml(&configs, refuse).map_err(|error| format!("writing XML: {error}"))?;
     Ok((xml, notes))
 }
 
@@ -377,21 +482,30 @@ fn set_notes(set: &PinSet, item: &str, notes: &mut Vec<Note>) {
         return;
     }
     if rules.tofu && set.pins.is_empty() {
-        note("trust on first use cannot be expressed: written with an empty <trust-anchors>, \
+        note(
+            "trust on first use cannot be expressed: written with an empty <trust-anchors>, \
               so that Android refuses the host as certpin does before its first pin (fail closed)"
-            .to_owned());
+                .to_owned(),
+        );
     } else if rules.tofu {
-        note("trust on first use cannot be expressed: the pins learned so far are written as \
+        note(
+            "trust on first use cannot be expressed: the pins learned so far are written as \
               ordinary pins"
-            .to_owned());
+                .to_owned(),
+        );
     }
     if rules.enforcement == Enforcement::ReportOnly {
-        note("report_only cannot be expressed: the pins are written enforced (fail closed)".to_owned());
+        note(
+            "report_only cannot be expressed: the pins are written enforced (fail closed)"
+                .to_owned(),
+        );
     }
     if rules.trust == TrustMode::PinsOnly {
-        note("pins_only cannot be expressed: Android also validates the chain against its trust \
+        note(
+            "pins_only cannot be expressed: Android also validates the chain against its trust \
               anchors (a self-signed server needs its certificate in <trust-anchors>)"
-            .to_owned());
+                .to_owned(),
+        );
     }
     if let Some(warn) = rules.warn_after {
         note(format!("warn_after {} cannot be expressed: not written", format_time(warn)));
@@ -400,7 +514,10 @@ fn set_notes(set: &PinSet, item: &str, notes: &mut Vec<Note>) {
         let (date, exact) = expiration_date(expires);
         let rounded = match exact {
             true => String::new(),
-            false => format!(" (rounded up from {}: the pins stay enforced longer)", format_time(expires)),
+            false => format!(
+                " (rounded up from {}: the pins stay enforced longer)",
+                format_time(expires)
+            ),
         };
         note(format!("expires written as expiration=\"{date}\"{rounded}; {TIME_ZONE}"));
     }
@@ -416,7 +533,7 @@ fn expiration_date(expires: u64) -> (String, bool) {
         .ok()
         .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
         .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let exact = expires % 86_400 == 0;
+    let exact = expires.is_multiple_of(86_400);
     let date = match exact {
         true => moment.date(),
         false => moment.date().next_day().unwrap_or(moment.date()),
@@ -427,41 +544,68 @@ fn expiration_date(expires: u64) -> (String, bool) {
 
 type XmlResult = std::io::Result<()>;
 
-fn write_xml(configs: &[(String, bool, &PinSet)]) -> std::io::Result<String> {
+/// The file: one domain-config per pattern; with `refuse`, a base-config without anchors and
+/// the system anchors named in every domain-config that is not refused outright.
+fn write_xml(configs: &[(String, bool, &PinSet)], refuse: bool) -> std::io::Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 4);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-    writer.create_element("network-security-config").write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
-        for (name, include, set) in configs {
-            w.create_element("domain-config").write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
-                w.create_element("domain")
-                    .with_attribute(("includeSubdomains", if *include { "true" } else { "false" }))
-                    .write_text_content(BytesText::new(name))?;
-                if set.rules.excluded {
-                    return Ok(());
-                }
-                if set.pins.is_empty() {
-                    // Trust on first use before the first pin: refuse, as certpin does.
-                    w.create_element("trust-anchors").write_empty()?;
-                    return Ok(());
-                }
-                let mut pin_set = w.create_element("pin-set");
-                let date = set.rules.expires_at.map(|expires| expiration_date(expires).0);
-                if let Some(date) = &date {
-                    pin_set = pin_set.with_attribute(("expiration", date.as_str()));
-                }
-                pin_set.write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
-                    for pin in &set.pins {
-                        w.create_element("pin")
-                            .with_attribute(("digest", "SHA-256"))
-                            .write_text_content(BytesText::new(&pin.base64()))?;
-                    }
-                    Ok(())
-                })?;
-                Ok(())
-            })?;
-        }
+    let system_anchors = |w: &mut Writer<Vec<u8>>| -> XmlResult {
+        w.create_element("trust-anchors").write_inner_content(|w: &mut Writer<Vec<u8>>| {
+            w.create_element("certificates").with_attribute(("src", "system")).write_empty()?;
+            XmlResult::Ok(())
+        })?;
         Ok(())
-    })?;
+    };
+    writer.create_element("network-security-config").write_inner_content(
+        |w: &mut Writer<Vec<u8>>| -> XmlResult {
+            if refuse {
+                w.create_element("base-config").write_inner_content(
+                    |w: &mut Writer<Vec<u8>>| -> XmlResult {
+                        w.create_element("trust-anchors").write_empty()?;
+                        Ok(())
+                    },
+                )?;
+            }
+            for (name, include, set) in configs {
+                w.create_element("domain-config").write_inner_content(
+                    |w: &mut Writer<Vec<u8>>| -> XmlResult {
+                        w.create_element("domain")
+                            .with_attribute((
+                                "includeSubdomains",
+                                if *include { "true" } else { "false" },
+                            ))
+                            .write_text_content(BytesText::new(name))?;
+                        if !set.rules.excluded && set.pins.is_empty() {
+                            // Trust on first use before the first pin: refuse, as certpin does.
+                            w.create_element("trust-anchors").write_empty()?;
+                            return Ok(());
+                        }
+                        if refuse {
+                            system_anchors(w)?;
+                        }
+                        if set.rules.excluded {
+                            return Ok(());
+                        }
+                        let mut pin_set = w.create_element("pin-set");
+                        let date = set.rules.expires_at.map(|expires| expiration_date(expires).0);
+                        if let Some(date) = &date {
+                            pin_set = pin_set.with_attribute(("expiration", date.as_str()));
+                        }
+                        pin_set.write_inner_content(|w: &mut Writer<Vec<u8>>| -> XmlResult {
+                            for pin in &set.pins {
+                                w.create_element("pin")
+                                    .with_attribute(("digest", "SHA-256"))
+                                    .write_text_content(BytesText::new(&pin.base64()))?;
+                            }
+                            Ok(())
+                        })?;
+                        Ok(())
+                    },
+                )?;
+            }
+            Ok(())
+        },
+    )?;
     let mut text = String::from_utf8(writer.into_inner()).expect("the writer writes UTF-8");
     text.push('\n');
     Ok(text)

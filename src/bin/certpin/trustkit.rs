@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 use time::Date;
 use time::macros::format_description;
 
-use crate::convert::Note;
+use crate::convert::{Note, is_below};
 
 /// Reads a TrustKit configuration into a policy document, with a note for every item that
 /// the policy cannot hold or that changes meaning.
@@ -52,13 +52,12 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
                 "swizzling is how TrustKit hooks into NSURLSession; certpin is called by the \
                  app's TLS stack: not imported",
             )),
-            "TSKIgnorePinningForUserDefinedTrustAnchors" if value == &Value::Bool(true) => {
-                notes.push(Note::new(
+            "TSKIgnorePinningForUserDefinedTrustAnchors" if value == &Value::Bool(true) => notes
+                .push(Note::new(
                     key,
                     "YES turns pinning off for chains to user-installed anchors: certpin \
                      cannot express it; the pins stay enforced for every chain (fail closed)",
-                ))
-            }
+                )),
             "TSKIgnorePinningForUserDefinedTrustAnchors" | "TSKSwizzleNetworkDelegates" => {}
             _ => notes.push(Note::new(key, "not a TrustKit setting: ignored (as TrustKit does)")),
         }
@@ -77,7 +76,8 @@ pub fn import(bytes: &[u8]) -> Result<(Document, Vec<Note>), String> {
         }
     }
     check_parents(domains, &mut notes)?;
-    let document = Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
+    let document =
+        Document { certpin_policy: 1, version: 1, domains: entries, ..Document::default() };
     Ok((document, notes))
 }
 
@@ -141,14 +141,13 @@ fn domain(
     notes: &mut Vec<Note>,
 ) -> Result<(String, DomainEntry), String> {
     let host = HostPattern::parse(name).map_err(|_| format!("{item}: not a valid domain"))?;
-    let exclude = policy.iter().find(|(key, _)| key_name(key) == "ExcludeSubdomainFromParentPolicy");
+    let exclude =
+        policy.iter().find(|(key, _)| key_name(key) == "ExcludeSubdomainFromParentPolicy");
     if let Some((key, value)) = exclude
         && flag(value, &format!("{item}.{key}"))?
     {
         if policy.len() > 1 {
-            return Err(format!(
-                "{item}: {key} allows no other key (TrustKit refuses to start)"
-            ));
+            return Err(format!("{item}: {key} allows no other key (TrustKit refuses to start)"));
         }
         let entry = DomainEntry { exclude: true, ..DomainEntry::default() };
         return Ok((host.to_string(), entry));
@@ -162,9 +161,9 @@ fn domain(
                 let hashes = value.as_array().ok_or(format!("{at}: not an array"))?;
                 for hash in hashes {
                     let text = hash.as_str().ok_or(format!("{at}: not a string"))?;
-                    let pin: Pin = format!("sha256/{text}")
-                        .parse()
-                        .map_err(|_| format!("{at}: {text:?} is not the base64 of a SHA-256 hash"))?;
+                    let pin: Pin = format!("sha256/{text}").parse().map_err(|_| {
+                        format!("{at}: {text:?} is not the base64 of a SHA-256 hash")
+                    })?;
                     let pin = pin.to_string();
                     if !entry.pins.contains(&pin) {
                         entry.pins.push(pin);
@@ -184,10 +183,9 @@ fn domain(
                 "certpin sends no reports itself: failure reports go to the store's report \
                  callback (pin_store_set_report_callback), which can post them to these URIs",
             )),
-            "TSKDisableDefaultReportUri" => notes.push(Note::new(
-                at,
-                "certpin has no default report URI: nothing to disable",
-            )),
+            "TSKDisableDefaultReportUri" => {
+                notes.push(Note::new(at, "certpin has no default report URI: nothing to disable"))
+            }
             "TSKPublicKeyAlgorithms" => notes.push(Note::new(
                 at,
                 "certpin pins the whole SubjectPublicKeyInfo of any key type (as TrustKit 1.6 \
@@ -230,16 +228,15 @@ fn check_parents(domains: &Map<String, Value>, notes: &mut Vec<Note>) -> Result<
         })
         .map(|(name, _)| name)
         .collect();
-    let below = |name: &str, parent: &str| {
-        name.strip_suffix(parent).is_some_and(|rest| rest.ends_with('.'))
-    };
     for (name, policy) in domains {
         let excluded = policy.as_object().is_some_and(|policy| {
             policy.iter().any(|(key, value)| {
-                key_name(key) == "ExcludeSubdomainFromParentPolicy" && flag(value, "").unwrap_or(false)
+                key_name(key) == "ExcludeSubdomainFromParentPolicy"
+                    && flag(value, "").unwrap_or(false)
             })
         });
-        let parents: Vec<&&String> = include.iter().filter(|parent| below(name, parent)).collect();
+        let parents: Vec<&&String> =
+            include.iter().filter(|parent| is_below(name, parent)).collect();
         if excluded && parents.is_empty() {
             return Err(format!(
                 "TSKPinnedDomains.{name:?}: excluded from a parent policy, but no domain above it \
