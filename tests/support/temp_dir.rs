@@ -2,7 +2,7 @@
 //!
 //! Include it with `#[path = "support/temp_dir.rs"] mod temp_dir;`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A fresh directory under the system's temporary directory, removed on drop.
