@@ -18,7 +18,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, TrustAnchor};
+use x509_parser::asn1_rs::{Any, FromDer};
 use webpki::EndEntityCert;
 
 use crate::cert_fields::CertFields;
@@ -46,6 +47,9 @@ pub enum Ignored {
     Duplicate,
     /// No issuer and subject names lead to it from the leaf: it can be on no path.
     Unreachable,
+    /// No issuer and subject names lead from it to a trust anchor (only left out when the
+    /// chain offers too many paths).
+    Unanchored,
     /// Too many certificates share its subject name for path building to try them all.
     OverNameCap,
 }
@@ -57,6 +61,7 @@ impl Ignored {
             Ignored::Unparsable => "does not parse",
             Ignored::Duplicate => "repeats an earlier certificate",
             Ignored::Unreachable => "issued nothing on any path from the leaf",
+            Ignored::Unanchored => "leads to no trust anchor's name",
             Ignored::OverNameCap => "too many certificates with its subject name",
         }
     }
@@ -83,17 +88,17 @@ struct Node {
     key: u32,
 }
 
-/// Chooses the intermediates of `chain` (leaf first) to offer to path building with `anchors`
-/// trust anchors. The leaf must already have parsed.
-pub fn choose<'a>(chain: &[&'a [u8]], anchors: usize) -> Candidates<'a> {
+/// Chooses the intermediates of `chain` (leaf first) to offer to path building towards
+/// `anchors`. The leaf must already have parsed.
+pub fn choose<'a, 'b>(chain: &[&'a [u8]], anchors: &'b [TrustAnchor<'b>]) -> Candidates<'a> {
     let mut names = Interner::default();
     let mut keys = Interner::default();
     let mut ignored = Vec::new();
     let Some(leaf) = chain.first().and_then(|leaf| CertFields::of(leaf)) else {
         return Candidates { intermediates: Vec::new(), indexes: Vec::new(), ignored };
     };
-    let leaf_issuer = names.id(leaf.issuer);
-    let leaf_loop_key = (names.id(leaf.subject), keys.id(leaf.spki));
+    let leaf_issuer = names.id(contents(leaf.issuer));
+    let leaf_loop_key = (names.id(contents(leaf.subject)), keys.id(leaf.spki));
     let mut nodes = Vec::with_capacity(chain.len());
     let mut seen = HashSet::with_capacity(chain.len());
     seen.insert(chain[0]);
@@ -108,8 +113,8 @@ pub fn choose<'a>(chain: &[&'a [u8]], anchors: usize) -> Candidates<'a> {
             Some(fields) if parses => nodes.push(Node {
                 index,
                 len: der.len(),
-                subject: names.id(fields.subject),
-                issuer: names.id(fields.issuer),
+                subject: names.id(contents(fields.subject)),
+                issuer: names.id(contents(fields.issuer)),
                 key: keys.id(fields.spki),
             }),
             _ => ignored.push((index, Ignored::Unparsable)),
@@ -121,7 +126,20 @@ pub fn choose<'a>(chain: &[&'a [u8]], anchors: usize) -> Candidates<'a> {
     }
     nodes.retain(|node| reachable.contains(&node.index));
 
-    let tree = Tree { leaf_issuer, leaf_loop_key, anchors };
+    let tree = Tree { leaf_issuer, leaf_loop_key, anchors: anchors.len() };
+    if !tree.fits(&nodes) {
+        // Too many paths by names: first leave out what no names lead from to a trust anchor.
+        let anchored = anchored_names(&mut names, anchors, &nodes);
+        for node in nodes.iter().filter(|node| !anchored.contains(&node.issuer)) {
+            ignored.push((node.index, Ignored::Unanchored));
+        }
+        nodes.retain(|node| anchored.contains(&node.issuer));
+        let reachable = reachable_from(leaf_issuer, &nodes);
+        nodes.retain(|node| reachable.contains(&node.index));
+    }
+    // Within one subject name, self-issued certificates (subject = issuer: the loops of
+    // hostile chains, rarely on an honest path) go last.
+    nodes.sort_by_key(|node| node.subject == node.issuer);
     let mut per_name = nodes.len().max(1);
     let kept = loop {
         let capped = cap_per_name(&nodes, per_name);
@@ -133,6 +151,8 @@ pub fn choose<'a>(chain: &[&'a [u8]], anchors: usize) -> Candidates<'a> {
         }
         per_name /= 2;
     };
+    let mut kept = kept;
+    kept.sort_by_key(|node| node.index);
     for node in &nodes {
         if !kept.iter().any(|k| k.index == node.index) {
             ignored.push((node.index, Ignored::OverNameCap));
@@ -144,6 +164,34 @@ pub fn choose<'a>(chain: &[&'a [u8]], anchors: usize) -> Candidates<'a> {
         indexes: kept.iter().map(|node| node.index).collect(),
         ignored,
     }
+}
+
+/// The names from which issuer and subject names lead to a trust anchor's subject within
+/// webpki's depth limit.
+fn anchored_names<'a>(
+    names: &mut Interner<'a>,
+    anchors: &'a [TrustAnchor<'_>],
+    nodes: &[Node],
+) -> HashSet<u32> {
+    let mut anchored: HashSet<u32> =
+        anchors.iter().map(|anchor| names.id(anchor.subject.as_ref())).collect();
+    for _ in 0..MAX_PATH_INTERMEDIATES {
+        let before = anchored.len();
+        for node in nodes {
+            if anchored.contains(&node.issuer) {
+                anchored.insert(node.subject);
+            }
+        }
+        if anchored.len() == before {
+            break;
+        }
+    }
+    anchored
+}
+
+/// The contents of a DER element (a Name: webpki compares names without their header).
+fn contents(element: &[u8]) -> &[u8] {
+    Any::from_der(element).map_or(element, |(_, any)| any.data)
 }
 
 /// The first `most` nodes of each subject name, in the order given.

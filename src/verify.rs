@@ -289,7 +289,7 @@ fn validate(
     verdict: &mut Verdict,
 ) -> Result<(), PinError> {
     let time = UnixTime::since_unix_epoch(Duration::from_secs(verdict.unix_time));
-    let candidates = choose(served, snapshot.trust_anchors().len());
+    let candidates = choose(served, snapshot.trust_anchors());
     verdict.ignored = candidates.ignored;
     let budget = SignatureBudget::new();
     let budgeted = Budgeted::all(SIGNATURE_ALGORITHMS, &budget);
