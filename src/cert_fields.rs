@@ -23,6 +23,9 @@ pub struct CertFields<'a> {
     pub subject: &'a [u8],
     /// The SubjectPublicKeyInfo: the bytes a `sha256/` pin hashes.
     pub spki: &'a [u8],
+    /// The contents of the `[3]` extensions field (a SEQUENCE OF Extension, header included),
+    /// if the certificate has one.
+    pub extensions: Option<&'a [u8]>,
 }
 
 impl<'a> CertFields<'a> {
@@ -50,7 +53,33 @@ impl<'a> CertFields<'a> {
         let validity = next()?;
         let subject = next()?;
         let spki = next()?;
-        Some(Self { issuer, validity, subject, spki })
+        // Then the optional [1] issuerUniqueID, [2] subjectUniqueID and [3] extensions.
+        let mut extensions = None;
+        while let Some(element) = next() {
+            let (_, field) = Any::from_der(element).ok()?;
+            if field.header.is_contextspecific() && field.header.tag().0 == 3 {
+                extensions = Some(field.data);
+            }
+        }
+        Some(Self { issuer, validity, subject, spki, extensions })
+    }
+
+    /// The DER of each extension (a whole Extension SEQUENCE) whose extnID is `oid_der` (the
+    /// OID's contents, without tag and length). Extensions that do not walk end the list.
+    pub fn extensions_with_oid(&self, oid_der: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let mut rest = self.extensions.and_then(|der| Any::from_der(der).ok()).map_or(&[][..], |(_, seq)| seq.data);
+        std::iter::from_fn(move || {
+            while !rest.is_empty() {
+                let (after, extension) = Any::from_der(rest).ok()?;
+                let element = &rest[..rest.len() - after.len()];
+                rest = after;
+                let (_, oid) = Any::from_der(extension.data).ok()?;
+                if oid.tag() == Tag::Oid && oid.data == oid_der {
+                    return Some(element);
+                }
+            }
+            None
+        })
     }
 
     /// notBefore and notAfter as Unix seconds (notBefore clamped at 0), or `None` when the

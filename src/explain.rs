@@ -58,6 +58,17 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
                 writeln!(out, "    [{index}] (not a parsable certificate, {} bytes)", der.len())?
             }
         }
+        if let Some((_, why)) = verdict.ignored.iter().find(|(at, _)| *at == index) {
+            writeln!(out, "        ignored for path building: {}", why.text())?;
+        }
+    }
+    if let Some(issuer) = &verdict.refused_issuer {
+        let subject = certificate_summary(issuer)
+            .map_or_else(|| "(unparsable certificate)".to_owned(), |(pin, subject)| format!("{pin}  {subject}"));
+        writeln!(
+            out,
+            "  path refused: an issuer's keyUsage does not allow signing certificates (no keyCertSign): {subject}"
+        )?;
     }
     if let Some(failure) = &verdict.strict_failure {
         writeln!(out, "  strict profile: {failure}")?;

@@ -171,7 +171,12 @@ pub enum HostPattern {
 impl HostPattern {
     /// Parses `host`, `*.name` or `**.name`, normalising the name as [`HostName::parse`] does.
     /// Wildcards stand only as a whole first label and only above a DNS name.
+    ///
+    /// A pattern spelled with an IDNA deviation character is refused (see [`ambiguous_idna`]).
     pub fn parse(text: &str) -> Result<Self, PinError> {
+        if text.contains(DEVIATIONS) {
+            return Err(PinError::BadHost);
+        }
         let (make, rest): (fn(String) -> Self, &str) = if let Some(rest) = text.strip_prefix("**.")
         {
             (Self::AnyDepth, rest)
@@ -197,6 +202,46 @@ impl HostPattern {
             (_, None) => false,
         }
     }
+}
+
+/// The IDNA deviation characters: ß, final sigma, ZERO WIDTH NON-JOINER and ZERO WIDTH JOINER.
+/// UTS #46 non-transitional processing (certpin's, IDNA2008, browsers) keeps them; IDNA2003 and
+/// transitional processing (`java.net.IDN`, older libidn, some platform resolvers) map them to
+/// `ss`, `σ` and nothing. A name spelled with one is two hosts, depending on the app's stack.
+const DEVIATIONS: [char; 4] = ['\u{df}', '\u{3c2}', '\u{200c}', '\u{200d}'];
+
+/// Why a host pattern spelled with an IDNA deviation character is refused, naming both of its
+/// A-label forms; `None` when it has none. Such a pattern pins one of two hosts depending on
+/// how the app's stack maps names, and the other would go unpinned: the pattern must be given
+/// in A-label form (`xn--...`), or the plain form the app's stack uses, or both.
+pub fn ambiguous_idna(pattern: &str) -> Option<String> {
+    if !pattern.contains(DEVIATIONS) {
+        return None;
+    }
+    let (wildcard, name) = match pattern.strip_prefix("**.") {
+        Some(rest) => ("**.", rest),
+        None => pattern.strip_prefix("*.").map_or(("", pattern), |rest| ("*.", rest)),
+    };
+    let form = |name: &str| match HostName::parse(name) {
+        Ok(host) => format!("{wildcard}{host}"),
+        Err(_) => "(not a valid name)".to_owned(),
+    };
+    let transitional: String = name
+        .chars()
+        .flat_map(|c| match c {
+            '\u{df}' => "ss".chars().collect::<Vec<_>>(),
+            '\u{3c2}' => vec!['\u{3c3}'],
+            '\u{200c}' | '\u{200d}' => vec![],
+            c => vec![c],
+        })
+        .collect();
+    Some(format!(
+        "ambiguous IDNA name: {} in UTS #46 non-transitional form (IDNA2008, browsers), {} in \
+         transitional form (IDNA2003, java.net.IDN); write the pattern you mean in A-label \
+         form, or pin both",
+        form(name),
+        form(&transitional)
+    ))
 }
 
 /// The name without its first label: `example.com` for `api.example.com`, `None` for `com`.
@@ -226,6 +271,30 @@ mod tests {
 
     fn norm(text: &str) -> String {
         HostName::parse(text).unwrap().to_string()
+    }
+
+    #[test]
+    fn patterns_with_deviation_characters_are_refused_naming_both_forms() {
+        for (pattern, nontransitional, transitional) in [
+            ("faß.de", "xn--fa-hia.de", "fass.de"),
+            ("*.faß.de", "*.xn--fa-hia.de", "*.fass.de"),
+            ("**.ς.example", "**.xn--3xa.example", "**.xn--4xa.example"),
+        ] {
+            assert_eq!(HostPattern::parse(pattern), Err(PinError::BadHost), "{pattern}");
+            let why = ambiguous_idna(pattern).expect("ambiguous");
+            assert!(why.contains(nontransitional) && why.contains(transitional), "{why}");
+        }
+        for joiner in ["a\u{200d}b.example", "a\u{200c}b.example"] {
+            assert_eq!(HostPattern::parse(joiner), Err(PinError::BadHost), "{joiner:?}");
+            assert!(ambiguous_idna(joiner).unwrap().contains("ab.example"), "{joiner:?}");
+        }
+        // Either A-label form, or the plain form, is taken as written; hosts being verified
+        // are not patterns and keep their UTS #46 form.
+        for pattern in ["xn--fa-hia.de", "fass.de", "*.xn--fa-hia.de"] {
+            assert!(HostPattern::parse(pattern).is_ok(), "{pattern}");
+            assert_eq!(ambiguous_idna(pattern), None);
+        }
+        assert_eq!(HostName::parse("faß.de").unwrap().to_string(), "xn--fa-hia.de");
     }
 
     #[test]

@@ -6,12 +6,14 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod cache;
+pub mod candidates;
 pub mod cert_fields;
 pub mod document;
 pub mod explain;
 pub mod ffi;
 pub mod host;
 pub mod limits;
+mod path_checks;
 pub mod persist;
 pub mod pin;
 pub mod policy;
@@ -19,6 +21,7 @@ pub mod report;
 pub mod result;
 pub mod rustls_verifier;
 pub mod sharded_map;
+mod signature_budget;
 pub mod store;
 pub mod strict;
 pub mod update;

@@ -4,7 +4,8 @@
 //! identifier: only the host, the chains and the policy.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, ThreadId};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::document::format_time;
 use crate::host::HostPattern;
 use crate::result::{result_code, result_name};
-use crate::store::Snapshot;
+use crate::store::{ReportSink, Snapshot};
 use crate::verify::Verdict;
 
 /// How long the same report is held back after it was delivered.
@@ -147,4 +148,112 @@ fn report_key(verdict: &Verdict, served: &[&[u8]], port: Option<u16>) -> [u8; 32
         hash.update(pin.as_bytes());
     }
     hash.finalize().into()
+}
+
+/// The report sink of a store, with the lifetime guarantee the C API states: once
+/// [`ReportSinkSlot::set`] returns, the sink it replaced is never called again, and no call of
+/// it is still running except on the calling thread (a sink that replaces itself) or on a
+/// thread that is itself inside `set` from within a sink (two sinks replacing each other at
+/// once: each waits only for what can finish, so neither deadlocks).
+///
+/// A delivery takes the current sink and counts itself as running under the slot's mutex,
+/// then calls the sink with no lock held (so a sink may verify, change the store, or replace
+/// itself); `set` swaps the sink under the mutex and then waits until no other thread is
+/// running a delivery.
+#[derive(Default)]
+pub struct ReportSinkSlot {
+    state: Mutex<SlotState>,
+    idle: Condvar,
+}
+
+#[derive(Default)]
+struct SlotState {
+    sink: Option<Arc<ReportSink>>,
+    /// Threads running a delivery: how many deep (a sink may verify, which may deliver), and
+    /// whether the thread is waiting inside `set` from within the sink.
+    running: Vec<Running>,
+}
+
+struct Running {
+    thread: ThreadId,
+    depth: usize,
+    setting: bool,
+}
+
+impl std::fmt::Debug for ReportSinkSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReportSinkSlot")
+    }
+}
+
+impl ReportSinkSlot {
+    /// Whether a sink is set.
+    pub fn is_set(&self) -> bool {
+        self.lock().sink.is_some()
+    }
+
+    /// Calls the current sink with `report`, if there is one; whether there was.
+    pub fn deliver(&self, report: &str) -> bool {
+        let me = thread::current().id();
+        let sink = {
+            let mut state = self.lock();
+            let Some(sink) = state.sink.clone() else { return false };
+            match state.running.iter_mut().find(|running| running.thread == me) {
+                Some(running) => running.depth += 1,
+                None => state.running.push(Running { thread: me, depth: 1, setting: false }),
+            }
+            sink
+        };
+        // Counted out again even if the sink panics (a Rust sink may).
+        let _done = Finished { slot: self, thread: me };
+        (sink.0)(report);
+        true
+    }
+
+    /// Replaces the sink (`None`: no reports), and returns once the old one can no longer be
+    /// running anywhere but on this thread (see the type's documentation).
+    pub fn set(&self, sink: Option<ReportSink>) {
+        let me = thread::current().id();
+        let mut state = self.lock();
+        let old = std::mem::replace(&mut state.sink, sink.map(Arc::new));
+        mark_setting(&mut state, me, true);
+        while state.running.iter().any(|r| r.thread != me && !r.setting) {
+            state = self.idle.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        mark_setting(&mut state, me, false);
+        drop(state);
+        drop(old);
+    }
+
+    /// The slot's state. Its lock guards counts that every holder leaves consistent before
+    /// anything can panic, so a poisoned lock is taken again.
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn mark_setting(state: &mut SlotState, thread: ThreadId, setting: bool) {
+    if let Some(running) = state.running.iter_mut().find(|running| running.thread == thread) {
+        running.setting = setting;
+    }
+}
+
+/// Counts a delivery out when dropped, and wakes a waiting `set` once a thread has none left.
+struct Finished<'s> {
+    slot: &'s ReportSinkSlot,
+    thread: ThreadId,
+}
+
+impl Drop for Finished<'_> {
+    fn drop(&mut self) {
+        let mut state = self.slot.lock();
+        if let Some(at) = state.running.iter().position(|running| running.thread == self.thread) {
+            state.running[at].depth -= 1;
+            if state.running[at].depth == 0 {
+                state.running.swap_remove(at);
+            }
+        }
+        drop(state);
+        self.slot.idle.notify_all();
+    }
 }

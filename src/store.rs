@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwap;
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 
 use crate::cache::{VerdictCache, Window};
@@ -18,7 +18,7 @@ use crate::limits::CERTPIN_MAX_ANCHORS;
 use crate::persist::write_atomically;
 use crate::pin::Pin;
 use crate::policy::{PinRules, PinSet, Policy, Stated, UnpinnedHosts, ValidationProfile};
-use crate::report::{ReportLog, build_report};
+use crate::report::{ReportLog, ReportSinkSlot, build_report};
 use crate::result::PinError;
 use crate::update::{UpdateError, UpdateKey, check_freshness, open_update};
 use crate::verify::{Verdict, notes, verify_chain};
@@ -83,7 +83,9 @@ fn policy_window(verdict: &Verdict) -> Window {
     Window { from: 0, until }
 }
 
-/// Where failure reports go: a function the app gives, called on the verifying thread.
+/// Where failure reports go: a function the app gives, called on the verifying thread. Once
+/// [`PinStore::set_report_sink`] has replaced it, or the store is dropped, it is never called
+/// again (see [`ReportSinkSlot`]).
 pub struct ReportSink(pub Box<dyn Fn(&str) + Send + Sync>);
 
 impl std::fmt::Debug for ReportSink {
@@ -97,10 +99,17 @@ impl std::fmt::Debug for ReportSink {
 pub struct PinStore {
     current: ArcSwap<Snapshot>,
     writer: Mutex<()>,
-    reports: ArcSwapOption<ReportSink>,
+    reports: ReportSinkSlot,
     report_log: ReportLog,
     cache: VerdictCache,
     cache_disabled: AtomicBool,
+}
+
+impl Drop for PinStore {
+    /// Once the store is dropped, its report sink is never called again.
+    fn drop(&mut self) {
+        self.reports.set(None);
+    }
 }
 
 impl PinStore {
@@ -126,12 +135,12 @@ impl PinStore {
         let snapshot = self.current.load();
         let mut verdict = verify_chain(&snapshot, chain, host, unix_time);
         if verdict.is_pin_failure()
-            && let Some(sink) = self.reports.load_full()
+            && self.reports.is_set()
             && self.report_log.should_deliver(&verdict, chain, port)
             && let Some(report) = build_report(&verdict, &snapshot, chain, port)
+            && self.reports.deliver(&report)
         {
             verdict.notes |= notes::REPORTED;
-            (sink.0)(&report);
         }
         if verdict.result.is_ok()
             && verdict.notes == 0
@@ -367,9 +376,12 @@ impl PinStore {
         })
     }
 
-    /// Sends failure reports to `sink` from now on (`None`: make no reports).
+    /// Sends failure reports to `sink` from now on (`None`: make no reports). When this
+    /// returns, the sink it replaced is never called again, and is no longer running on any
+    /// other thread (see [`ReportSinkSlot::set`] for the one exception: sinks replacing each
+    /// other from inside themselves on two threads at once).
     pub fn set_report_sink(&self, sink: Option<ReportSink>) {
-        self.reports.store(sink.map(Arc::new));
+        self.reports.set(sink);
     }
 
     /// The current policy generation.

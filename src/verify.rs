@@ -9,11 +9,14 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
+use crate::candidates::{Ignored, choose};
 use crate::host::HostName;
+use crate::path_checks::IssuerKeyUsage;
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN};
 use crate::pin::Pin;
 use crate::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
 use crate::result::PinError;
+use crate::signature_budget::{Budgeted, SignatureBudget};
 use crate::store::Snapshot;
 use crate::strict::{PathCheck, StrictFailure};
 
@@ -131,6 +134,11 @@ pub struct Verdict {
     pub strict_failure: Option<StrictFailure>,
     /// [`notes`] bits.
     pub notes: u32,
+    /// Certificates of the chain left out of path building (by index), and why.
+    pub ignored: Vec<(usize, Ignored)>,
+    /// The first issuer a candidate path was refused for because its keyUsage does not allow
+    /// signing certificates, as DER.
+    pub refused_issuer: Option<Vec<u8>>,
     /// The time the chain was checked at, in seconds since the Unix epoch.
     pub unix_time: u64,
     /// The store's policy generation the verdict was reached under.
@@ -147,6 +155,8 @@ impl Verdict {
             rejected_path: None,
             strict_failure: None,
             notes: 0,
+            ignored: Vec::new(),
+            refused_issuer: None,
             unix_time,
             generation,
         }
@@ -199,10 +209,10 @@ pub fn verify_chain(snapshot: &Snapshot, chain: &[&[u8]], host: &str, unix_time:
     verdict
 }
 
-/// The parsed chain: the leaf and the intermediates as webpki takes them.
+/// The parsed chain: the leaf, as webpki takes it (the intermediates are chosen when a path
+/// is built: [`crate::candidates`]).
 struct Chain<'a> {
     leaf: EndEntityCert<'a>,
-    intermediates: &'a [CertificateDer<'a>],
 }
 
 fn decide(
@@ -211,14 +221,10 @@ fn decide(
     host: &HostName,
     verdict: &mut Verdict,
 ) -> Result<(), PinError> {
-    let certs: Vec<CertificateDer<'_>> =
-        chain.iter().map(|der| CertificateDer::from(*der)).collect();
-    let (leaf_der, intermediates) = certs.split_first().ok_or(PinError::EmptyChain)?;
-    let leaf = EndEntityCert::try_from(leaf_der).map_err(|_| PinError::BadCertificate)?;
-    for der in intermediates {
-        EndEntityCert::try_from(der).map_err(|_| PinError::BadCertificate)?;
-    }
-    let parsed = Chain { leaf, intermediates };
+    let leaf_der = CertificateDer::from(*chain.first().ok_or(PinError::EmptyChain)?);
+    // Only the leaf must parse: intermediates that do not are left out of path building.
+    let leaf = EndEntityCert::try_from(&leaf_der).map_err(|_| PinError::BadCertificate)?;
+    let parsed = Chain { leaf };
     let time = verdict.unix_time;
 
     let Some(set) = verdict.pin_set.clone() else {
@@ -287,10 +293,18 @@ fn validate(
     verdict: &mut Verdict,
 ) -> Result<(), PinError> {
     let time = UnixTime::since_unix_epoch(Duration::from_secs(verdict.unix_time));
+    let candidates = choose(served, snapshot.trust_anchors());
+    verdict.ignored = candidates.ignored;
+    let budget = SignatureBudget::new();
+    let budgeted = Budgeted::all(SIGNATURE_ALGORITHMS, &budget);
+    let algorithms: Vec<&dyn SignatureVerificationAlgorithm> =
+        budgeted.iter().map(|algorithm| algorithm as &dyn SignatureVerificationAlgorithm).collect();
+    let key_usage = IssuerKeyUsage::default();
     let matched = RefCell::new(None);
     let rejected = RefCell::new(None);
     let strict = PathCheck::new(snapshot, served, verdict.unix_time);
-    let check_pins = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+    let check_path = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+        key_usage.check(path_issuers(path, snapshot))?;
         strict.check(path)?;
         let Some(pin_set) = pins else { return Ok(()) };
         match path_pins(path).find(|pin| pin_set.contains(pin)) {
@@ -306,14 +320,15 @@ fn validate(
         }
     };
     let validated = chain.leaf.verify_for_usage(
-        SIGNATURE_ALGORITHMS,
+        &algorithms,
         snapshot.trust_anchors(),
-        chain.intermediates,
+        &candidates.intermediates,
         time,
         KeyUsage::server_auth(),
         None,
-        Some(&check_pins),
+        Some(&check_path),
     );
+    verdict.refused_issuer = key_usage.refused();
     let name_check = chain.leaf.verify_is_valid_for_subject_name(&host.server_name());
     if let Some(pin) = matched.into_inner() {
         verdict.matched_pin = Some(pin);
@@ -340,6 +355,24 @@ fn validate(
         }
         Err(error) => Err(path_error(error)),
     }
+}
+
+/// The DER of each certificate on a path that signed another: its intermediates, then its
+/// trust anchor when the store was given it as a certificate (the built-in roots are not).
+fn path_issuers<'a>(
+    path: &'a VerifiedPath<'a>,
+    snapshot: &'a Snapshot,
+) -> impl Iterator<Item = CertificateDer<'a>> + 'a {
+    let intermediates = path.intermediate_certificates().map(|cert| cert.der());
+    let anchor = anchor_index(path, snapshot)
+        .and_then(|index| snapshot.anchor_ders.get(index))
+        .map(|der| CertificateDer::from(der.as_slice()));
+    intermediates.chain(anchor)
+}
+
+/// Where a path's trust anchor stands in the snapshot's trust anchors.
+fn anchor_index(path: &VerifiedPath<'_>, snapshot: &Snapshot) -> Option<usize> {
+    snapshot.trust_anchors().iter().position(|a| std::ptr::eq(a, path.anchor()))
 }
 
 /// The pins of a path's certificates: the leaf, the intermediates, then the anchor.
@@ -370,7 +403,7 @@ fn rejected_path(path: &VerifiedPath<'_>, served: &[&[u8]], snapshot: &Snapshot)
         pins: path_pins(path).collect(),
         chain_indexes: ders.filter_map(|der| index_of(der.as_ref())).collect(),
         anchor_subject: path.anchor().subject.as_ref().to_vec(),
-        anchor_index: snapshot.trust_anchors().iter().position(|a| std::ptr::eq(a, path.anchor())),
+        anchor_index: anchor_index(path, snapshot),
     }
 }
 

@@ -321,3 +321,176 @@ impl Drop for StopOnDrop<'_> {
         self.0.store(true, Ordering::Relaxed);
     }
 }
+
+// --- the report callback's lifetime ----------------------------------------------------------
+
+/// Set once the callback has been removed; every delivery after that is counted here.
+static REMOVED: AtomicBool = AtomicBool::new(false);
+static AFTER_REMOVAL: AtomicUsize = AtomicUsize::new(0);
+static DELIVERED: AtomicUsize = AtomicUsize::new(0);
+
+/// What the callback's userdata points to: freed by the test as soon as the callback is
+/// removed, so that a late call reads freed memory (AddressSanitizer reports it).
+struct Userdata {
+    magic: u64,
+}
+
+const MAGIC: u64 = 0x5eed_cafe_f00d_d00d;
+
+unsafe extern "C" fn counting_callback(
+    userdata: *mut std::ffi::c_void,
+    _report: *const std::ffi::c_char,
+    _len: usize,
+) {
+    if REMOVED.load(Ordering::SeqCst) {
+        AFTER_REMOVAL.fetch_add(1, Ordering::SeqCst);
+    }
+    // A slow callback widens the window in which a removal could race a delivery.
+    thread::sleep(Duration::from_micros(200));
+    // SAFETY: the store promises the userdata is live while the callback is registered.
+    let magic = unsafe { std::ptr::read_volatile(&(*userdata.cast::<Userdata>()).magic) };
+    assert_eq!(magic, MAGIC, "the callback ran with freed userdata");
+    DELIVERED.fetch_add(1, Ordering::SeqCst);
+}
+
+/// A pinned store whose every verification of `mitm` (with a new port each time, so that no
+/// report is held back as a repeat) is a pin failure with a report.
+fn verify_mismatch(store: *const pin_store, chain: &[&[u8]], port: u16) -> u32 {
+    let entries = pin_bytes_of(chain);
+    let host = cstring(HOST);
+    // SAFETY: a live store, readable entries, a NUL-terminated host; no outputs.
+    unsafe {
+        pin_verify_chain_detailed(
+            store,
+            entries.as_ptr(),
+            entries.len(),
+            host.as_ptr(),
+            port,
+            T,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        )
+    }
+}
+
+#[test]
+fn a_removed_report_callback_is_never_called_again() {
+    let f = fx();
+    let store = Store::with_anchors(&[f.genuine.root.der()]);
+    store.pin(HOST, UNRELATED_PIN);
+    store.pin(HOST, UNRELATED_PIN_2);
+    let chain: Vec<&[u8]> = f.genuine.chain().to_vec();
+    let userdata = Box::into_raw(Box::new(Userdata { magic: MAGIC }));
+    // SAFETY: a live store; the userdata lives until the callback is removed.
+    let code = unsafe {
+        pin_store_set_report_callback(store.ptr(), Some(counting_callback), userdata.cast())
+    };
+    expect(code, PIN_OK, "set the callback");
+    let shared = SharedStore(store.ptr());
+    let stop = AtomicBool::new(false);
+    let next_port = AtomicUsize::new(1);
+    thread::scope(|scope| {
+        for _ in 0..2 {
+            let (chain, stop, next_port) = (&chain, &stop, &next_port);
+            scope.spawn(move || {
+                let store = shared;
+                while !stop.load(Ordering::Relaxed) {
+                    let port = (next_port.fetch_add(1, Ordering::Relaxed) % 65_535 + 1) as u16;
+                    expect(verify_mismatch(store.0, chain, port), PIN_ERR_PIN_MISMATCH, "MITM");
+                }
+            });
+        }
+        let began = Instant::now();
+        while DELIVERED.load(Ordering::SeqCst) < 50 && began.elapsed() < Duration::from_secs(60) {
+            thread::sleep(Duration::from_millis(1));
+        }
+        // SAFETY: a live store; NULL removes the callback.
+        let code = unsafe { pin_store_set_report_callback(shared.0, None, std::ptr::null_mut()) };
+        REMOVED.store(true, Ordering::SeqCst);
+        // SAFETY: made by Box::into_raw above; the callback is removed, so nothing uses it.
+        drop(unsafe { Box::from_raw(userdata) });
+        expect(code, PIN_OK, "remove the callback");
+        // The verifying threads go on, and would deliver if the removal had not held.
+        let delivered = DELIVERED.load(Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+        assert!(delivered >= 50, "only {delivered} deliveries before the removal");
+    });
+    assert_eq!(AFTER_REMOVAL.load(Ordering::SeqCst), 0, "deliveries after the removal");
+}
+
+/// The store and chain a re-entering callback uses, through its userdata.
+struct Reentry {
+    store: *mut pin_store,
+    chain: Vec<Vec<u8>>,
+    calls: AtomicUsize,
+}
+
+unsafe extern "C" fn reentering_callback(
+    userdata: *mut std::ffi::c_void,
+    _report: *const std::ffi::c_char,
+    _len: usize,
+) {
+    // SAFETY: the test keeps the Reentry alive until the store is freed.
+    let reentry = unsafe { &*userdata.cast::<Reentry>() };
+    let call = reentry.calls.fetch_add(1, Ordering::SeqCst);
+    let chain: Vec<&[u8]> = reentry.chain.iter().map(Vec::as_slice).collect();
+    if call == 0 {
+        // Verify again from inside the callback (a new port: a new report, delivered to this
+        // same callback, nested), and change the store.
+        expect(verify_mismatch(reentry.store, &chain, 2), PIN_ERR_PIN_MISMATCH, "nested verify");
+        let pattern = cstring("other.example.org");
+        let pin = cstring(UNRELATED_PIN);
+        // SAFETY: a live store and NUL-terminated strings.
+        let code = unsafe { pin_store_add(reentry.store, pattern.as_ptr(), pin.as_ptr()) };
+        expect(code, PIN_OK, "add from inside the callback");
+    } else if call == 1 {
+        // Replace itself (with itself, same userdata) from inside a nested call.
+        // SAFETY: a live store; the same callback and userdata.
+        let code = unsafe {
+            pin_store_set_report_callback(reentry.store, Some(reentering_callback), userdata)
+        };
+        expect(code, PIN_OK, "replace itself");
+    } else {
+        // Remove itself.
+        // SAFETY: a live store.
+        let code =
+            unsafe { pin_store_set_report_callback(reentry.store, None, std::ptr::null_mut()) };
+        expect(code, PIN_OK, "remove itself");
+    }
+}
+
+#[test]
+fn a_report_callback_may_reenter_the_store() {
+    let f = fx();
+    let store = Store::with_anchors(&[f.genuine.root.der()]);
+    store.pin(HOST, UNRELATED_PIN);
+    store.pin(HOST, UNRELATED_PIN_2);
+    let chain: Vec<Vec<u8>> = f.genuine.chain().iter().map(|der| der.to_vec()).collect();
+    let reentry = Box::new(Reentry { store: store.ptr(), chain, calls: AtomicUsize::new(0) });
+    let userdata = std::ptr::from_ref(&*reentry).cast_mut().cast();
+    // SAFETY: a live store; the Reentry outlives the store's use of it.
+    let code =
+        unsafe { pin_store_set_report_callback(store.ptr(), Some(reentering_callback), userdata) };
+    expect(code, PIN_OK, "set the callback");
+    let shared = SharedStore(store.ptr());
+    let (done, receive) = std::sync::mpsc::channel();
+    let chain: Vec<&[u8]> = reentry.chain.iter().map(Vec::as_slice).collect();
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            let store = shared;
+            expect(verify_mismatch(store.0, &chain, 1), PIN_ERR_PIN_MISMATCH, "outer verify");
+            // Removed by the third call: a later failure delivers nothing.
+            expect(verify_mismatch(store.0, &chain, 3), PIN_ERR_PIN_MISMATCH, "after removal");
+            expect(verify_mismatch(store.0, &chain, 4), PIN_ERR_PIN_MISMATCH, "after removal");
+            let _ = done.send(());
+        });
+        if receive.recv_timeout(Duration::from_secs(60)).is_err() {
+            panic!("a re-entering callback deadlocked");
+        }
+    });
+    assert_eq!(reentry.calls.load(Ordering::SeqCst), 3, "outer, nested, then the removing call");
+    drop(store);
+    drop(reentry);
+}

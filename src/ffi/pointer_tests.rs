@@ -507,6 +507,35 @@ fn misaligned_arrays_are_refused_before_any_read() {
 }
 
 #[test]
+fn a_misaligned_verdict_is_refused_and_the_explanation_still_written() {
+    let store = Store::new();
+    let storage = [0u64; (size_of::<pin_verdict>() / 8) + 2];
+    let verdict = misaligned::<pin_verdict>(&storage).cast_mut();
+    let chain = chain_of(&[LEAF]);
+    let mut explanation = buffer(256, 0x55);
+    // SAFETY: the misaligned verdict is refused before it is written; the rest is valid.
+    let code = unsafe {
+        pin_verify_chain_detailed(
+            store.0,
+            chain.as_ptr(),
+            chain.len(),
+            HOST.as_ptr(),
+            0,
+            T,
+            verdict,
+            c_ptr(&mut explanation),
+            explanation.len(),
+        )
+    };
+    assert_eq!(code, PIN_ERR_INVALID_ARGUMENT);
+    assert_eq!(
+        text_of(&explanation),
+        "PIN_ERR_INVALID_ARGUMENT: an argument was malformed or out of range\n"
+    );
+    assert!(storage.iter().all(|word| *word == 0), "the verdict was not written");
+}
+
+#[test]
 fn lengths_past_the_limits_are_refused_before_any_read() {
     let store = Store::new();
     let s = store.0;

@@ -48,8 +48,18 @@ unsafe impl Sync for CallbackTarget {}
 /// mismatches), with `userdata` passed back as its first argument. NULL `callback` removes
 /// it. A later registration replaces an earlier one.
 ///
-/// The callback and `userdata` must be usable from any thread (verifications run on many)
-/// and stay valid until replaced, removed, or the store is freed.
+/// The callback and `userdata` must be usable from any thread (verifications run on many).
+///
+/// Lifetime: once this function returns (with a new callback or NULL), the previous callback
+/// is never invoked again, and no invocation of it is still running on another thread: this
+/// function waits for invocations in progress on other threads to return, so the previous
+/// `userdata` may be freed as soon as it returns. Once `pin_store_free` returns, no callback
+/// runs. The callback may re-enter the store: verify (which may invoke the callback again on
+/// the same thread), change the store, or call this function to replace or remove itself,
+/// without deadlock. Called from inside the callback, this function does not wait for the
+/// invocation it is called from (it is still running when this returns: free its `userdata`
+/// only after it returns), nor for a callback on another thread that is itself waiting in
+/// this function.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT` (store).
 ///

@@ -190,16 +190,17 @@ pub unsafe extern "C" fn pin_verify_chain_detailed(
     explanation_len: usize,
 ) -> pin_result {
     ffi_boundary(|| {
-        // SAFETY: `verdict` is NULL or writable (caller); checked before any work.
-        let verdict = match unsafe { try_optional_mut(verdict) } {
-            Ok(verdict) => verdict,
-            Err(error) => return error.code(),
-        };
         let port = (port != 0).then_some(port);
         let mut slots = [&[][..]; CERTPIN_MAX_CHAIN_LEN];
-        // SAFETY: forwarded as they came; see the safety section.
-        let outcome =
-            unsafe { verdict_for(store, chain, chain_len, host, port, unix_time, &mut slots) };
+        // SAFETY: `verdict` is NULL or writable (caller); checked before any work. A bad one
+        // is an argument error like any other: no verdict, but the explanation is written.
+        let (verdict, outcome) = match unsafe { try_optional_mut(verdict) } {
+            // SAFETY: forwarded as they came; see the safety section.
+            Ok(verdict) => (verdict, unsafe {
+                verdict_for(store, chain, chain_len, host, port, unix_time, &mut slots)
+            }),
+            Err(error) => (None, Err(error)),
+        };
         let text = explanation_text(&outcome, !explanation.is_null() && explanation_len > 0);
         if let Some(text) = text {
             // SAFETY: `explanation` has `explanation_len` writable bytes (caller).

@@ -9,7 +9,7 @@ use certpin::document::{
     DOCUMENT_KEYS, DOMAIN_ENTRY_KEYS, Document, DomainEntry, entry_pattern, entry_rules,
     format_time, parse_document, parse_time, stated,
 };
-use certpin::host::{HostName, HostPattern, parent};
+use certpin::host::{HostName, HostPattern, ambiguous_idna, parent};
 use certpin::pin::Pin;
 use certpin::policy::{ConfigProblem, Enforcement, PinRules, PinSet, Policy};
 use serde::Serialize;
@@ -309,7 +309,9 @@ impl Linter<'_> {
         match entry_pattern(key, name, entry.include_subdomains) {
             Ok(pattern) => Some(pattern),
             Err(error) if error.key == key => {
-                self.add(Severity::Error, "bad-pattern", key, error.problem);
+                // An IDNA deviation character: say which two hosts the name could be.
+                let problem = ambiguous_idna(name).unwrap_or(error.problem);
+                self.add(Severity::Error, "bad-pattern", key, problem);
                 None
             }
             // An error with `include_subdomains`: parse_document names it.
