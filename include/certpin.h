@@ -28,6 +28,17 @@
 #define CERTPIN_CACHE_SLOTS 256
 
 /**
+ * rustls-webpki's limit on intermediates in a path (`MAX_SUB_CA_COUNT`).
+ */
+#define MAX_PATH_INTERMEDIATES 6
+
+/**
+ * The most path-building work allowed for one chain, in the units of [`step_cost`]: about
+ * 10 ms in release on this project's machines (`cargo bench --bench hostile_chains`).
+ */
+#define PATH_WORK_BUDGET 40000000
+
+/**
  * The only document format this library reads and writes.
  */
 #define CERTPIN_POLICY_FORMAT 1
@@ -96,9 +107,11 @@
 #define CERTPIN_VERSION_PATCH 0
 
 /**
- * Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4.
+ * Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4;
+ * path-building test suites send dozens. Path building stays bounded at this length:
+ * see `certpin::candidates`.
  */
-#define CERTPIN_MAX_CHAIN_LEN 16
+#define CERTPIN_MAX_CHAIN_LEN 64
 
 /**
  * Most bytes accepted for one DER certificate. Real certificates are 0.5 to 4 KiB.
@@ -162,6 +175,12 @@
  * Most distinct reports remembered for holding back duplicates.
  */
 #define CERTPIN_REPORT_MEMORY 1024
+
+/**
+ * The budget per verification, in hundredths of a P-256 signature check (about 70 µs in
+ * release on this project's machines): 100 P-256 checks, or 25 with RSA-8192 keys.
+ */
+#define SIGNATURE_BUDGET (100 * P256_COST)
 
 /**
  * Most update keys one store trusts.
@@ -568,8 +587,18 @@ pin_result pin_store_policy_generation(const struct pin_store *store, uint64_t *
  * mismatches), with `userdata` passed back as its first argument. NULL `callback` removes
  * it. A later registration replaces an earlier one.
  *
- * The callback and `userdata` must be usable from any thread (verifications run on many)
- * and stay valid until replaced, removed, or the store is freed.
+ * The callback and `userdata` must be usable from any thread (verifications run on many).
+ *
+ * Lifetime: once this function returns (with a new callback or NULL), the previous callback
+ * is never invoked again, and no invocation of it is still running on another thread: this
+ * function waits for invocations in progress on other threads to return, so the previous
+ * `userdata` may be freed as soon as it returns. Once `pin_store_free` returns, no callback
+ * runs. The callback may re-enter the store: verify (which may invoke the callback again on
+ * the same thread), change the store, or call this function to replace or remove itself,
+ * without deadlock. Called from inside the callback, this function does not wait for the
+ * invocation it is called from (it is still running when this returns: free its `userdata`
+ * only after it returns), nor for a callback on another thread that is itself waiting in
+ * this function.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT` (store).
  *
