@@ -1,7 +1,7 @@
 //! The `import` and `export` subcommands: a certpin policy from another platform's pinning
 //! configuration (Android's Network Security Config, TrustKit's), and a policy written as
-//! Android's. The platform files are read in nsc.rs and trustkit.rs; this module runs the
-//! commands and holds what both directions share: the notes.
+//! Android's. The platform files are read in nsc.rs and trustkit.rs and written in
+//! nsc_export.rs; this module runs the commands and holds what both directions share.
 //!
 //! Every item of the source that the target cannot express, or whose meaning changes on the
 //! way, gets one [`Note`]: nothing is dropped without a word. Where the lost item would have
@@ -136,7 +136,7 @@ pub fn export(args: &ExportArgs, json: bool) -> Result<Status, Failure> {
     let loaded = parse_document(&read_file(&args.policy)?)
         .map_err(|error| Failure::file(&args.policy, error))?;
     let (xml, notes) = match args.to {
-        Target::AndroidNsc => crate::nsc::export(&loaded),
+        Target::AndroidNsc => crate::nsc_export::export(&loaded),
     }
     .map_err(|problem| Failure::file(&args.policy, problem))?;
     if let Some(path) = &args.output {

@@ -14,6 +14,7 @@ mod keys;
 mod lint;
 mod monitor;
 mod nsc;
+mod nsc_export;
 mod output;
 mod probe;
 mod trustkit;
