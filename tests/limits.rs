@@ -698,14 +698,14 @@ fn document_length_at_and_past_the_limit() {
     refused(&store, "an update one byte too long", PIN_ERR_INVALID_ARGUMENT, || {
         apply(&store, &past_update, signature.as_ref())
     });
-    // And for files: one byte too long is an I/O refusal that says why.
+    // And for files: one byte too long is the same limit's code, with a text that says why.
     let dir = std::env::temp_dir().join(format!("certpin-limits-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("past.json");
     std::fs::write(&file, &past).unwrap();
     let path = cstring(file.to_str().unwrap());
     let mut error = [0 as c_char; 256];
-    refused(&store, "a file one byte too long", PIN_ERR_IO, || {
+    refused(&store, "a file one byte too long", PIN_ERR_INVALID_ARGUMENT, || {
         // SAFETY: a live store, a NUL-terminated path, a writable error buffer.
         unsafe { pin_store_load_file(store.0, path.as_ptr(), error.as_mut_ptr(), error.len()) }
     });

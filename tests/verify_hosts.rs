@@ -435,13 +435,19 @@ fn the_most_specific_pattern_alone_applies() {
 }
 
 #[test]
-fn a_one_label_wildcard_beats_a_longer_any_depth_suffix() {
-    // For a.b.example.com, "**.a.b.example.com" is the longer suffix, but a "*." pattern
-    // comes before any "**." pattern.
+fn a_one_label_wildcard_beats_an_any_depth_suffix_of_no_more_labels() {
+    // The most fixed labels win, then `*.` before `**.`. For a.b.example.com, a `*.` pattern
+    // (three fixed labels) beats `**.b.example.com` (three) and `**.example.com` (two)...
     let store = new_store();
     store.pin("*.b.example.com", &fx().genuine.root.pin());
-    store.pin("**.a.b.example.com", UNRELATED_PIN);
+    store.pin("**.b.example.com", UNRELATED_PIN);
+    store.pin("**.example.com", UNRELATED_PIN);
     expect(verify(&store, &genuine(), "a.b.example.com", T), PIN_OK, "*. before **.");
+    // ...but "**.a.b.example.com" names all four labels of the host: it is the more specific
+    // (README: the refinement of the contract's order).
+    store.pin("**.a.b.example.com", UNRELATED_PIN_2);
+    let code = verify(&store, &genuine(), "a.b.example.com", T);
+    expect(code, PIN_ERR_PIN_MISMATCH, "**.host beats *.parent");
 }
 
 #[test]

@@ -190,10 +190,12 @@ pub unsafe extern "C" fn pin_store_set_validation_profile(
 
 /// Replaces the store's policy (every domain, the unpinned-host rule and the validation
 /// profile; the trust anchors stay) with a JSON policy document of `json_len` bytes (see
-/// README: "Policy documents"). A document with any problem is refused whole with
-/// `PIN_ERR_BAD_CONFIG`, the store keeps its previous policy, and `error` (optional: NULL or
-/// `error_len` 0 for none) receives the offending key and why, e.g.
-/// `domains."api.example.com".pins[1]: not a pin ...`, cut to fit and NUL-terminated.
+/// README: "Policy documents"). Keys learned by trust on first use stay where the document
+/// keeps their entry, and the anti-rollback floor (`min_update_version`) only ever rises.
+/// A document with any problem is refused whole with `PIN_ERR_BAD_CONFIG`, the store keeps its
+/// previous policy, and `error` (optional: NULL or `error_len` 0 for none) receives the
+/// offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
+/// and NUL-terminated.
 ///
 /// Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (longer than
 /// `CERTPIN_MAX_POLICY_LEN`), `PIN_ERR_BAD_CONFIG`.

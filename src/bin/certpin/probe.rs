@@ -226,7 +226,7 @@ fn path_keys(
             role: if place == 0 { Role::Leaf } else { Role::Intermediate },
             pin: *pin,
             subject: CertificateInfo::of(&chain[*index]).subject,
-            source: format!("chain [{index}]"),
+            source: "chain".to_owned(),
         })
         .collect();
     let anchor_file =
@@ -354,8 +354,11 @@ fn print_report(report: &ProbeReport) {
              its root with --anchor."
         );
     } else {
-        println!("\nthe chain validates for {} (path leaf first, trust anchor last):", report.host);
-        println!("\npins for a policy:");
+        println!(
+            "\nthe chain validates for {}. pins for a policy, from its validated path (leaf \
+             first, trust anchor last):",
+            report.host
+        );
         for key in &report.pins {
             println!("  {:<12}  {}  {} ({})", key.role.name(), key.pin, key.subject, key.source);
         }
