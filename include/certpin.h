@@ -28,6 +28,17 @@
 #define CERTPIN_CACHE_SLOTS 256
 
 /**
+ * rustls-webpki's limit on intermediates in a path (`MAX_SUB_CA_COUNT`).
+ */
+#define MAX_PATH_INTERMEDIATES 6
+
+/**
+ * The most path-building work allowed for one chain, in the units of [`step_cost`]: about
+ * 10 ms in release on this project's machines (`cargo bench --bench hostile_chains`).
+ */
+#define PATH_WORK_BUDGET 40000000
+
+/**
  * The only document format this library reads and writes.
  */
 #define CERTPIN_POLICY_FORMAT 1
@@ -68,6 +79,19 @@
 #define PIN_UNPINNED_REFUSE 1
 
 /**
+ * Validation profile: rustls-webpki's Web PKI rules alone. The default.
+ */
+#define PIN_PROFILE_WEBPKI 0
+
+/**
+ * Validation profile: Web PKI, and every candidate path must also pass the strict RFC 5280
+ * and CA/Browser Forum checks (see README: "Strict validation profile"). A path that fails one
+ * is skipped and path building goes on; when none is left the verdict is
+ * `PIN_ERR_INVALID_CHAIN` and the explanation names the check and the certificate.
+ */
+#define PIN_PROFILE_STRICT 1
+
+/**
  * Major version of the library this header was generated from.
  */
 #define CERTPIN_VERSION_MAJOR 0
@@ -83,9 +107,11 @@
 #define CERTPIN_VERSION_PATCH 0
 
 /**
- * Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4.
+ * Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4;
+ * path-building test suites send dozens. Path building stays bounded at this length:
+ * see `certpin::candidates`.
  */
-#define CERTPIN_MAX_CHAIN_LEN 16
+#define CERTPIN_MAX_CHAIN_LEN 64
 
 /**
  * Most bytes accepted for one DER certificate. Real certificates are 0.5 to 4 KiB.
@@ -149,6 +175,12 @@
  * Most distinct reports remembered for holding back duplicates.
  */
 #define CERTPIN_REPORT_MEMORY 1024
+
+/**
+ * The budget per verification, in hundredths of a P-256 signature check (about 70 µs in
+ * release on this project's machines): 100 P-256 checks, or 25 with RSA-8192 keys.
+ */
+#define SIGNATURE_BUDGET (100 * P256_COST)
 
 /**
  * Most update keys one store trusts.
@@ -450,10 +482,25 @@ pin_result pin_store_set_domain(struct pin_store *store,
 pin_result pin_store_set_unpinned_hosts(struct pin_store *store, uint32_t rule);
 
 /**
- * Replaces the store's policy (every domain and the unpinned-host rule; the trust anchors
- * stay) with a JSON policy document of `json_len` bytes (see README: "Policy documents").
- * Keys learned by trust on first use stay where the document keeps their entry, and the
- * anti-rollback floor (`min_update_version`) only ever rises.
+ * Sets the X.509 rules every path must follow: `PIN_PROFILE_WEBPKI` (the default) or
+ * `PIN_PROFILE_STRICT`. The profile is part of the policy: a policy document's
+ * `"validation_profile"` sets it too (a document without the key means `"webpki"`), and it is
+ * exported and saved with the policy. A change starts a new policy generation. Pins-only
+ * domains (`PIN_DOMAIN_PINS_ONLY`) validate no path, so no profile applies to them.
+ *
+ * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT`, `PIN_ERR_INVALID_ARGUMENT` (another value: the
+ * store is unchanged).
+ *
+ * # Safety
+ * `store` must be NULL or a live store.
+ */
+pin_result pin_store_set_validation_profile(struct pin_store *store, uint32_t profile);
+
+/**
+ * Replaces the store's policy (every domain, the unpinned-host rule and the validation
+ * profile; the trust anchors stay) with a JSON policy document of `json_len` bytes (see
+ * README: "Policy documents"). Keys learned by trust on first use stay where the document
+ * keeps their entry, and the anti-rollback floor (`min_update_version`) only ever rises.
  * A document with any problem is refused whole with `PIN_ERR_BAD_CONFIG`, the store keeps its
  * previous policy, and `error` (optional: NULL or `error_len` 0 for none) receives the
  * offending key and why, e.g. `domains."api.example.com".pins[1]: not a pin ...`, cut to fit
@@ -542,8 +589,18 @@ pin_result pin_store_policy_generation(const struct pin_store *store, uint64_t *
  * mismatches), with `userdata` passed back as its first argument. NULL `callback` removes
  * it. A later registration replaces an earlier one.
  *
- * The callback and `userdata` must be usable from any thread (verifications run on many)
- * and stay valid until replaced, removed, or the store is freed.
+ * The callback and `userdata` must be usable from any thread (verifications run on many).
+ *
+ * Lifetime: once this function returns (with a new callback or NULL), the previous callback
+ * is never invoked again, and no invocation of it is still running on another thread: this
+ * function waits for invocations in progress on other threads to return, so the previous
+ * `userdata` may be freed as soon as it returns. Once `pin_store_free` returns, no callback
+ * runs. The callback may re-enter the store: verify (which may invoke the callback again on
+ * the same thread), change the store, or call this function to replace or remove itself,
+ * without deadlock. Called from inside the callback, this function does not wait for the
+ * invocation it is called from (it is still running when this returns: free its `userdata`
+ * only after it returns), nor for a callback on another thread that is itself waiting in
+ * this function.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT` (store).
  *
