@@ -83,9 +83,11 @@
 #define CERTPIN_VERSION_PATCH 0
 
 /**
- * Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4.
+ * Most certificates accepted in one chain (the leaf included). Real servers send 2 to 4;
+ * path-building test suites send dozens. Path building stays bounded at this length:
+ * see `certpin::candidates`.
  */
-#define CERTPIN_MAX_CHAIN_LEN 16
+#define CERTPIN_MAX_CHAIN_LEN 64
 
 /**
  * Most bytes accepted for one DER certificate. Real certificates are 0.5 to 4 KiB.
@@ -529,8 +531,18 @@ pin_result pin_store_policy_generation(const struct pin_store *store, uint64_t *
  * mismatches), with `userdata` passed back as its first argument. NULL `callback` removes
  * it. A later registration replaces an earlier one.
  *
- * The callback and `userdata` must be usable from any thread (verifications run on many)
- * and stay valid until replaced, removed, or the store is freed.
+ * The callback and `userdata` must be usable from any thread (verifications run on many).
+ *
+ * Lifetime: once this function returns (with a new callback or NULL), the previous callback
+ * is never invoked again, and no invocation of it is still running on another thread: this
+ * function waits for invocations in progress on other threads to return, so the previous
+ * `userdata` may be freed as soon as it returns. Once `pin_store_free` returns, no callback
+ * runs. The callback may re-enter the store: verify (which may invoke the callback again on
+ * the same thread), change the store, or call this function to replace or remove itself,
+ * without deadlock. Called from inside the callback, this function does not wait for the
+ * invocation it is called from (it is still running when this returns: free its `userdata`
+ * only after it returns), nor for a callback on another thread that is itself waiting in
+ * this function.
  *
  * Returns `PIN_OK`, `PIN_ERR_NULL_ARGUMENT` (store).
  *

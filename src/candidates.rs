@@ -25,11 +25,11 @@ use webpki::EndEntityCert;
 use crate::cert_fields::CertFields;
 
 /// rustls-webpki's limit on intermediates in a path (`MAX_SUB_CA_COUNT`).
-pub const MAX_PATH_INTERMEDIATES: usize = 6;
+const MAX_PATH_INTERMEDIATES: usize = 6;
 
 /// The most path-building work allowed for one chain, in the units of [`step_cost`]: about
 /// 10 ms in release on this project's machines (`cargo bench --bench hostile_chains`).
-pub const PATH_WORK_BUDGET: u64 = 40_000_000;
+const PATH_WORK_BUDGET: u64 = 40_000_000;
 
 /// What webpki costs, in work units (about a quarter of a nanosecond each in release), at one
 /// step of path building with `kept` intermediates of `kept_bytes` bytes in all: it parses

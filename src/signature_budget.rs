@@ -14,7 +14,7 @@ use rustls_pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificat
 
 /// The budget per verification, in hundredths of a P-256 signature check (about 70 µs in
 /// release on this project's machines): 100 P-256 checks, or 25 with RSA-8192 keys.
-pub const SIGNATURE_BUDGET: u32 = 100 * P256_COST;
+const SIGNATURE_BUDGET: u32 = 100 * P256_COST;
 
 /// One P-256 check: the unit.
 const P256_COST: u32 = 100;
