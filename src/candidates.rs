@@ -16,7 +16,7 @@
 //!
 //! Every certificate left out is listed, with why, for the explanation.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rustls_pki_types::{CertificateDer, TrustAnchor};
 use x509_parser::asn1_rs::{Any, FromDer};
@@ -173,8 +173,8 @@ fn anchored_names<'a>(
     anchors: &'a [TrustAnchor<'_>],
     nodes: &[Node],
 ) -> HashSet<u32> {
-    let mut anchored: HashSet<u32> =
-        anchors.iter().map(|anchor| names.id(anchor.subject.as_ref())).collect();
+    let mut anchored = HashSet::with_capacity(anchors.len() + nodes.len());
+    anchored.extend(anchors.iter().map(|anchor| names.id(anchor.subject.as_ref())));
     for _ in 0..MAX_PATH_INTERMEDIATES {
         let before = anchored.len();
         for node in nodes {
@@ -196,7 +196,7 @@ fn contents(element: &[u8]) -> &[u8] {
 
 /// The first `most` nodes of each subject name, in the order given.
 fn cap_per_name(nodes: &[Node], most: usize) -> Vec<Node> {
-    let mut seen: HashMap<u32, usize> = HashMap::new();
+    let mut seen: HashMap<u32, usize> = HashMap::with_capacity(nodes.len());
     let mut kept = Vec::with_capacity(nodes.len());
     for node in nodes {
         let count = seen.entry(node.subject).or_insert(0);

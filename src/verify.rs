@@ -164,22 +164,16 @@ impl Verdict {
     }
 }
 
-/// Checks the chain's shape against the limits: not empty, not too long, no certificate
-/// empty or too large.
+/// Checks the chain's shape against the limits: not empty, not too long, no certificate too
+/// large, and a leaf that is not empty (other empty certificates are ignored, as any other
+/// that does not parse).
 fn check_chain_limits(chain: &[&[u8]]) -> Result<(), PinError> {
-    if chain.is_empty() {
-        return Err(PinError::EmptyChain);
-    }
-    if chain.len() > CERTPIN_MAX_CHAIN_LEN {
+    let Some(leaf) = chain.first() else { return Err(PinError::EmptyChain) };
+    if chain.len() > CERTPIN_MAX_CHAIN_LEN || chain.iter().any(|c| c.len() > CERTPIN_MAX_CERT_LEN) {
         return Err(PinError::InvalidArgument);
     }
-    for cert in chain {
-        if cert.len() > CERTPIN_MAX_CERT_LEN {
-            return Err(PinError::InvalidArgument);
-        }
-        if cert.is_empty() {
-            return Err(PinError::BadCertificate);
-        }
+    if leaf.is_empty() {
+        return Err(PinError::BadCertificate);
     }
     Ok(())
 }
