@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use certpin::*;
-use common::{SharedStore, Store, cstring, explain, expect, name_of, pin_of, verify_ptr};
+use common::{SharedStore, Store, cstring, expect, explain, name_of, pin_of, verify_ptr};
 use hostile_chains::{HOST, T, ca_params, families, leaf, padding_for_limit, self_signed};
 use rcgen::{CustomExtension, Issuer, KeyPair, KeyUsagePurpose};
 
