@@ -11,8 +11,8 @@ use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use crate::candidates::{Ignored, choose};
 use crate::host::HostName;
-use crate::path_checks::IssuerKeyUsage;
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN};
+use crate::path_checks::IssuerKeyUsage;
 use crate::pin::Pin;
 use crate::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
 use crate::result::PinError;
@@ -168,22 +168,16 @@ impl Verdict {
     }
 }
 
-/// Checks the chain's shape against the limits: not empty, not too long, no certificate
-/// empty or too large.
+/// Checks the chain's shape against the limits: not empty, not too long, no certificate too
+/// large, and a leaf that is not empty (other empty certificates are ignored, as any other
+/// that does not parse).
 fn check_chain_limits(chain: &[&[u8]]) -> Result<(), PinError> {
-    if chain.is_empty() {
-        return Err(PinError::EmptyChain);
-    }
-    if chain.len() > CERTPIN_MAX_CHAIN_LEN {
+    let Some(leaf) = chain.first() else { return Err(PinError::EmptyChain) };
+    if chain.len() > CERTPIN_MAX_CHAIN_LEN || chain.iter().any(|c| c.len() > CERTPIN_MAX_CERT_LEN) {
         return Err(PinError::InvalidArgument);
     }
-    for cert in chain {
-        if cert.len() > CERTPIN_MAX_CERT_LEN {
-            return Err(PinError::InvalidArgument);
-        }
-        if cert.is_empty() {
-            return Err(PinError::BadCertificate);
-        }
+    if leaf.is_empty() {
+        return Err(PinError::BadCertificate);
     }
     Ok(())
 }

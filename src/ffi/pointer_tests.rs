@@ -452,7 +452,8 @@ fn zero_lengths_with_and_without_pointers() {
             PIN_ERR_EMPTY_CHAIN
         );
         assert_eq!(verify_at(&store, &empty_cert, HOST), PIN_ERR_BAD_CERTIFICATE);
-        assert_eq!(verify_at(&store, &leaf_then_empty, HOST), PIN_ERR_BAD_CERTIFICATE);
+        // Only the leaf must parse: an empty extra certificate is ignored (no path here).
+        assert_eq!(verify_at(&store, &leaf_then_empty, HOST), PIN_ERR_UNKNOWN_ISSUER);
         let code = pin_spki_sha256(dangling, 0, c_ptr(&mut out), out.len());
         assert_eq!(code, PIN_ERR_INVALID_ARGUMENT);
         assert_eq!(pin_store_add_trust_anchor(s, dangling, 0), PIN_ERR_BAD_CERTIFICATE);

@@ -124,15 +124,23 @@ pub fn families(padding: usize) -> Vec<Family> {
         });
     }
 
-    // 2. The same at unpadded size: more certificates fit nowhere, but each step is cheap, so
-    //    path building goes further.
+    // 2. The same, smaller: each step is cheaper, so path building may go further.
     let small_cas: Vec<Vec<u8>> = (0..slots).map(|_| self_signed("Loop CA", 0).0).collect();
-    families.push(Family {
-        name: format!("{slots} unpadded same-name CAs, no anchor of that name"),
-        anchors: vec![other_anchor.clone()],
-        pins: vec![],
-        chain: std::iter::once(loop_leaf.clone()).chain(small_cas).collect(),
-    });
+    let medium_cas: Vec<Vec<u8>> =
+        (0..slots).map(|_| self_signed("Loop CA", padding / 16).0).collect();
+    for (what, cas, anchor) in [
+        ("unpadded", &small_cas, &other_anchor),
+        ("unpadded", &small_cas, &same_name_anchor),
+        ("~4 KB", &medium_cas, &same_name_anchor),
+    ] {
+        let which = if std::ptr::eq(anchor, &other_anchor) { "no anchor" } else { "an anchor" };
+        families.push(Family {
+            name: format!("{slots} {what} same-name CAs, {which} of that name"),
+            anchors: vec![anchor.clone()],
+            pins: vec![],
+            chain: std::iter::once(loop_leaf.clone()).chain(cas.iter().cloned()).collect(),
+        });
+    }
 
     // 3. Duplicates: one padded CA, sent again and again.
     families.push(Family {
@@ -197,7 +205,9 @@ pub fn families(padding: usize) -> Vec<Family> {
     let mut p384_chain = vec![loop_leaf];
     for _ in 0..slots {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).expect("key");
-        p384_chain.push(ca_params("Loop CA", 0).signed_by(&key, &p384_issuer).expect("CA").der().to_vec());
+        p384_chain.push(
+            ca_params("Loop CA", 0).signed_by(&key, &p384_issuer).expect("CA").der().to_vec(),
+        );
     }
     families.push(Family {
         name: format!("{slots} P-384 same-name CAs signed by a P-384 anchor"),

@@ -76,7 +76,7 @@ public final class PinStore implements AutoCloseable {
      * {@link PinResult#PIN_OK} or a {@code PIN_ERR_*} code.
      *
      * @param chainDer DER certificates, the leaf first, then intermediates in any order (at most
-     *     16, as {@code CERTPIN_MAX_CHAIN_LEN})
+     *     64, as {@code CERTPIN_MAX_CHAIN_LEN})
      * @param host the DNS name or IP address the app meant to reach
      */
     public int verify(byte[][] chainDer, String host) {

@@ -108,15 +108,16 @@ public final class BindingCheck {
         expect("null certificate", PinResult.PIN_ERR_NULL_ARGUMENT,
                 pins.verify(new byte[][] {leaf, null}, HOST));
         expect("empty chain", PinResult.PIN_ERR_EMPTY_CHAIN, pins.verify(new byte[0][], HOST));
-        byte[][] seventeen = new byte[17][];
-        Arrays.fill(seventeen, leaf);
-        expect("17 certificates", PinResult.PIN_ERR_INVALID_ARGUMENT,
-                pins.verify(seventeen, HOST));
-        expectPrefix("17 certificates: explanation", "PIN_ERR_INVALID_ARGUMENT: ",
-                pins.explain(seventeen, HOST));
-        byte[][] sixteen = Arrays.copyOf(seventeen, 16);
-        sixteen[1] = intermediate;
-        expect("16 certificates", PinResult.PIN_OK, pins.verifyAt(sixteen, HOST, T2027));
+        // CERTPIN_MAX_CHAIN_LEN is 64.
+        byte[][] tooMany = new byte[65][];
+        Arrays.fill(tooMany, leaf);
+        expect("65 certificates", PinResult.PIN_ERR_INVALID_ARGUMENT,
+                pins.verify(tooMany, HOST));
+        expectPrefix("65 certificates: explanation", "PIN_ERR_INVALID_ARGUMENT: ",
+                pins.explain(tooMany, HOST));
+        byte[][] atLimit = Arrays.copyOf(tooMany, 64);
+        atLimit[1] = intermediate;
+        expect("64 certificates", PinResult.PIN_OK, pins.verifyAt(atLimit, HOST, T2027));
         expect("a 65537-byte certificate", PinResult.PIN_ERR_INVALID_ARGUMENT,
                 pins.verify(new byte[][] {new byte[65537]}, HOST));
         expect("a 65536-byte certificate", PinResult.PIN_ERR_BAD_CERTIFICATE,
