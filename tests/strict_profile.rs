@@ -724,6 +724,17 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 /// `openssl genpkey GENPKEY` (after `openssl genpkey PARAMS -out params.pem` when given), issued
 /// by `pki`'s intermediate with `openssl x509 -req`.
 fn openssl_leaf(pki: &Pki, params: Option<&[&str]>, genpkey: &[&str]) -> Vec<u8> {
+    openssl_leaf_with_serial(pki, params, genpkey, "4660")
+}
+
+/// [`openssl_leaf`] with this serial number (`openssl x509 -set_serial`, which takes negative
+/// numbers, unlike rcgen).
+fn openssl_leaf_with_serial(
+    pki: &Pki,
+    params: Option<&[&str]>,
+    genpkey: &[&str],
+    serial: &str,
+) -> Vec<u8> {
     let n = SCRATCH.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("certpin-strict-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -763,7 +774,7 @@ fn openssl_leaf(pki: &Pki, params: Option<&[&str]>, genpkey: &[&str]) -> Vec<u8>
             "-CAkey",
             "ca.key",
             "-set_serial",
-            "4660",
+            serial,
             "-days",
             "7300",
             "-extfile",
@@ -802,24 +813,18 @@ fn key_case(params: Option<&[&str]>, genpkey: &[&str], expected: Option<&str>) {
 
 #[test]
 fn rsa_keys_have_at_least_2048_bits_in_whole_octets() {
-    let rsa = |bits: &str| {
-        ["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}")]
-            .map(str::to_owned)
-    };
-    let args = |v: &[String; 5]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{0}");
     for (bits, expected) in [
-        ("2048", None),
+        (2048, None),
         (
-            "1024",
+            1024,
             Some(
                 "[0] CN=good.example.com has an RSA key of 1024 bits (at least 2048) (CA/B Forum BR 6.1.5)",
             ),
         ),
-        ("2052", Some("[0] CN=good.example.com has an RSA key of 2052 bits (not a multiple of 8)")),
+        (2052, Some("[0] CN=good.example.com has an RSA key of 2052 bits (not a multiple of 8)")),
     ] {
-        let joined = args(&rsa(bits));
-        let genpkey: Vec<&str> = joined.split('\u{0}').collect();
-        key_case(None, &genpkey, expected);
+        let size = format!("rsa_keygen_bits:{bits}");
+        key_case(None, &["genpkey", "-algorithm", "RSA", "-pkeyopt", &size], expected);
     }
 }
 
@@ -835,6 +840,20 @@ fn no_p192_and_no_dsa_keys() {
         Some(&["genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:1024"]),
         &["genpkey", "-paramfile", "params.pem"],
         Some("[0] CN=good.example.com has a DSA key (CA/B Forum BR 6.1.5)"),
+    );
+}
+
+#[test]
+fn a_negative_serial_number_is_refused() {
+    let pki = Pki::good();
+    let p256 = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    let positive = openssl_leaf_with_serial(&pki, None, &p256, "5");
+    passes_chain(&[&pki.root.der], &[&positive, &pki.intermediate.der]);
+    let negative = openssl_leaf_with_serial(&pki, None, &p256, "-5");
+    fails_chain(
+        &[&pki.root.der],
+        &[&negative, &pki.intermediate.der],
+        "[0] CN=good.example.com has a negative serial number (RFC 5280 4.1.2.2)",
     );
 }
 
