@@ -530,6 +530,8 @@ fn no_wildcard_covers_a_public_suffix() {
     );
     // A suffix from the list's private section.
     fails(&sans(&[HOST, "*.github.io"]), "over a public suffix: \"*.github.io\"");
+    // A single label is a top-level domain, listed or not.
+    fails(&sans(&[HOST, "*.corp"]), "over a public suffix: \"*.corp\"");
 }
 
 // ---------------------------------------------------------------------------------------------
