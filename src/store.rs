@@ -233,9 +233,8 @@ impl PinStore {
     }
 
     /// Replaces the policy (every domain, the unpinned-host rule and the validation profile; not
-    /// the trust anchors)
-    /// with a JSON policy document. A document with any problem is refused whole and the store
-    /// keeps its policy.
+    /// the trust anchors) with a JSON policy document. A document with any problem is refused
+    /// whole and the store keeps its policy.
     pub fn load_policy(&self, json: &[u8]) -> Result<(), DocumentError> {
         let loaded = parse_document(json)?;
         self.update(|snapshot| {
