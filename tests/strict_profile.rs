@@ -983,3 +983,17 @@ fn the_profile_is_set_by_the_c_api_or_a_document_and_exported_with_the_policy() 
     assert_eq!(error, "validation_profile: must be \"webpki\" or \"strict\"");
     expect(verdict(&store), PIN_OK, "a refused document changes nothing");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The openssl-made samples
+
+#[test]
+fn the_openssl_samples_pass_the_strict_profile() {
+    for (prefix, host) in [("", "api.example.com"), ("ec-", "api.example.com")] {
+        let file = |name: &str| common::testdata(&format!("{prefix}{name}.der"));
+        let (leaf, intermediate, root) = (file("leaf"), file("intermediate-ca"), file("root-ca"));
+        let store = store(&[&root], PIN_PROFILE_STRICT);
+        let (code, text) = explain(&store, &[&leaf, &intermediate], host, T);
+        assert_eq!(code, PIN_OK, "{prefix}samples:\n{text}");
+    }
+}
