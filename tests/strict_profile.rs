@@ -363,6 +363,14 @@ fn every_ca_certificate_has_critical_basic_constraints() {
         }),
         "[1] CN=Strict Intermediate is a CA certificate whose basicConstraints is not critical (RFC 5280 4.2.1.9)",
     );
+    fails(
+        &Pki::with(|role, p| {
+            if role == Root {
+                p.is_ca = IsCa::ExplicitNoCa;
+            }
+        }),
+        "trust anchor CN=Strict Root is a CA certificate whose basicConstraints has cA=FALSE (RFC 5280 4.2.1.9)",
+    );
 }
 
 #[test]
