@@ -75,6 +75,21 @@ fn verification(c: &mut Criterion) {
                 assert_eq!(black_box(code), PIN_OK);
             })
         });
+        // The same under the strict validation profile: its checks on the one path.
+        // SAFETY: live store.
+        assert_eq!(
+            unsafe { pin_store_set_validation_profile(case.store, PIN_PROFILE_STRICT) },
+            PIN_OK
+        );
+        c.bench_function(&format!("verify_chain_at/{name}/3-cert/strict"), |b| {
+            b.iter(|| {
+                // SAFETY: as above.
+                let code = unsafe {
+                    pin_verify_chain_at(case.store, chain.as_ptr(), chain.len(), host.as_ptr(), AT)
+                };
+                assert_eq!(black_box(code), PIN_OK);
+            })
+        });
     }
 }
 

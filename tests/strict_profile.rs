@@ -363,6 +363,14 @@ fn every_ca_certificate_has_critical_basic_constraints() {
         }),
         "[1] CN=Strict Intermediate is a CA certificate whose basicConstraints is not critical (RFC 5280 4.2.1.9)",
     );
+    fails(
+        &Pki::with(|role, p| {
+            if role == Root {
+                p.is_ca = IsCa::ExplicitNoCa;
+            }
+        }),
+        "trust anchor CN=Strict Root is a CA certificate whose basicConstraints has cA=FALSE (RFC 5280 4.2.1.9)",
+    );
 }
 
 #[test]
@@ -530,6 +538,8 @@ fn no_wildcard_covers_a_public_suffix() {
     );
     // A suffix from the list's private section.
     fails(&sans(&[HOST, "*.github.io"]), "over a public suffix: \"*.github.io\"");
+    // A single label is a top-level domain, listed or not.
+    fails(&sans(&[HOST, "*.corp"]), "over a public suffix: \"*.corp\"");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,6 +734,17 @@ fn openssl(dir: &std::path::Path, args: &[&str]) {
 /// `openssl genpkey GENPKEY` (after `openssl genpkey PARAMS -out params.pem` when given), issued
 /// by `pki`'s intermediate with `openssl x509 -req`.
 fn openssl_leaf(pki: &Pki, params: Option<&[&str]>, genpkey: &[&str]) -> Vec<u8> {
+    openssl_leaf_with_serial(pki, params, genpkey, "4660")
+}
+
+/// [`openssl_leaf`] with this serial number (`openssl x509 -set_serial`, which takes negative
+/// numbers, unlike rcgen).
+fn openssl_leaf_with_serial(
+    pki: &Pki,
+    params: Option<&[&str]>,
+    genpkey: &[&str],
+    serial: &str,
+) -> Vec<u8> {
     let n = SCRATCH.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("certpin-strict-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -763,7 +784,7 @@ fn openssl_leaf(pki: &Pki, params: Option<&[&str]>, genpkey: &[&str]) -> Vec<u8>
             "-CAkey",
             "ca.key",
             "-set_serial",
-            "4660",
+            serial,
             "-days",
             "7300",
             "-extfile",
@@ -802,24 +823,18 @@ fn key_case(params: Option<&[&str]>, genpkey: &[&str], expected: Option<&str>) {
 
 #[test]
 fn rsa_keys_have_at_least_2048_bits_in_whole_octets() {
-    let rsa = |bits: &str| {
-        ["genpkey", "-algorithm", "RSA", "-pkeyopt", &format!("rsa_keygen_bits:{bits}")]
-            .map(str::to_owned)
-    };
-    let args = |v: &[String; 5]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{0}");
     for (bits, expected) in [
-        ("2048", None),
+        (2048, None),
         (
-            "1024",
+            1024,
             Some(
                 "[0] CN=good.example.com has an RSA key of 1024 bits (at least 2048) (CA/B Forum BR 6.1.5)",
             ),
         ),
-        ("2052", Some("[0] CN=good.example.com has an RSA key of 2052 bits (not a multiple of 8)")),
+        (2052, Some("[0] CN=good.example.com has an RSA key of 2052 bits (not a multiple of 8)")),
     ] {
-        let joined = args(&rsa(bits));
-        let genpkey: Vec<&str> = joined.split('\u{0}').collect();
-        key_case(None, &genpkey, expected);
+        let size = format!("rsa_keygen_bits:{bits}");
+        key_case(None, &["genpkey", "-algorithm", "RSA", "-pkeyopt", &size], expected);
     }
 }
 
@@ -835,6 +850,20 @@ fn no_p192_and_no_dsa_keys() {
         Some(&["genpkey", "-genparam", "-algorithm", "DSA", "-pkeyopt", "dsa_paramgen_bits:1024"]),
         &["genpkey", "-paramfile", "params.pem"],
         Some("[0] CN=good.example.com has a DSA key (CA/B Forum BR 6.1.5)"),
+    );
+}
+
+#[test]
+fn a_negative_serial_number_is_refused() {
+    let pki = Pki::good();
+    let p256 = ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"];
+    let positive = openssl_leaf_with_serial(&pki, None, &p256, "5");
+    passes_chain(&[&pki.root.der], &[&positive, &pki.intermediate.der]);
+    let negative = openssl_leaf_with_serial(&pki, None, &p256, "-5");
+    fails_chain(
+        &[&pki.root.der],
+        &[&negative, &pki.intermediate.der],
+        "[0] CN=good.example.com has a negative serial number (RFC 5280 4.1.2.2)",
     );
 }
 
@@ -961,4 +990,18 @@ fn the_profile_is_set_by_the_c_api_or_a_document_and_exported_with_the_policy() 
     expect(code, PIN_ERR_BAD_CONFIG, "an unknown profile name");
     assert_eq!(error, "validation_profile: must be \"webpki\" or \"strict\"");
     expect(verdict(&store), PIN_OK, "a refused document changes nothing");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The openssl-made samples
+
+#[test]
+fn the_openssl_samples_pass_the_strict_profile() {
+    for (prefix, host) in [("", "api.example.com"), ("ec-", "api.example.com")] {
+        let file = |name: &str| common::testdata(&format!("{prefix}{name}.der"));
+        let (leaf, intermediate, root) = (file("leaf"), file("intermediate-ca"), file("root-ca"));
+        let store = store(&[&root], PIN_PROFILE_STRICT);
+        let (code, text) = explain(&store, &[&leaf, &intermediate], host, T);
+        assert_eq!(code, PIN_OK, "{prefix}samples:\n{text}");
+    }
 }

@@ -31,7 +31,8 @@ const UNDERSTOOD: [&Oid<'static>; 11] = [
 ];
 
 /// basicConstraints present and critical in every CA certificate, with cA=TRUE; keyUsage
-/// keyCertSign only with cA=TRUE, never in a leaf, and in a CA's keyUsage when it has one.
+/// keyCertSign never in a leaf (so only with cA=TRUE: every other certificate on a path is a
+/// CA, held to cA=TRUE here), and in a CA's keyUsage when it has one.
 pub(super) fn basic_constraints_and_key_usage(c: &PathCert<'_>) -> Check {
     const BC_RULE: &str = "RFC 5280 4.2.1.9";
     const KU_RULE: &str = "RFC 5280 4.2.1.3";
@@ -60,9 +61,6 @@ pub(super) fn basic_constraints_and_key_usage(c: &PathCert<'_>) -> Check {
     let cert_sign = key_usage.key_cert_sign();
     if cert_sign && c.role == Role::Leaf {
         return fail("is a leaf with keyUsage keyCertSign", KU_RULE);
-    }
-    if cert_sign && !is_ca {
-        return fail("has keyUsage keyCertSign without basicConstraints cA=TRUE", KU_RULE);
     }
     if !cert_sign && c.role.is_ca() {
         return fail("is a CA certificate whose keyUsage lacks keyCertSign", KU_RULE);

@@ -2,11 +2,11 @@
 //! leaves out, checked on every candidate path inside webpki's path building (as pins are),
 //! so that a path failing one is skipped and path building goes on to the next.
 //!
-//! [`PathCheck::check`] is the single entry point. Each certificate of the path (the leaf, the
-//! intermediates, and the trust anchor when the store was given it as a certificate) is parsed
-//! with x509-parser and put through the checks of [`identifiers`], [`extensions`], [`names`]
-//! and [`keys`], in the order the README lists them; the first failure is kept for the
-//! explanation, naming the check and the certificate.
+//! `PathCheck::check` is the single entry point, called from `verify`'s path callback. Each
+//! certificate of the path (the leaf, the intermediates, and the trust anchor when the store
+//! was given it as a certificate) is parsed with x509-parser and put through the checks of
+//! `identifiers`, `extensions`, `names` and `keys`, in the order the README lists them; the
+//! first failure is kept for the explanation, naming the check and the certificate.
 
 mod extensions;
 mod identifiers;
@@ -100,7 +100,7 @@ impl<'a> PathCert<'a> {
 }
 
 /// Candidate-path checks under a snapshot's validation profile, for one verification.
-pub struct PathCheck<'a> {
+pub(crate) struct PathCheck<'a> {
     snapshot: &'a Snapshot,
     served: &'a [&'a [u8]],
     unix_time: u64,
@@ -109,7 +109,7 @@ pub struct PathCheck<'a> {
 
 impl<'a> PathCheck<'a> {
     /// The checks for verifying `served` (the chain as the server sent it) at `unix_time`.
-    pub fn new(snapshot: &'a Snapshot, served: &'a [&'a [u8]], unix_time: u64) -> Self {
+    pub(crate) fn new(snapshot: &'a Snapshot, served: &'a [&'a [u8]], unix_time: u64) -> Self {
         Self { snapshot, served, unix_time, failure: RefCell::new(None) }
     }
 
@@ -117,7 +117,7 @@ impl<'a> PathCheck<'a> {
     /// Under the strict profile, `Ok` when every certificate passes every check; otherwise the
     /// first failure is kept (see [`PathCheck::into_failure`]) and an error makes webpki go on
     /// to the next candidate path.
-    pub fn check(&self, path: &VerifiedPath<'_>) -> Result<(), webpki::Error> {
+    pub(crate) fn check(&self, path: &VerifiedPath<'_>) -> Result<(), webpki::Error> {
         if self.snapshot.policy.validation_profile != ValidationProfile::Strict {
             return Ok(());
         }
@@ -131,7 +131,7 @@ impl<'a> PathCheck<'a> {
     }
 
     /// The first failure of a path the strict profile refused, if any was refused.
-    pub fn into_failure(self) -> Option<StrictFailure> {
+    pub(crate) fn into_failure(self) -> Option<StrictFailure> {
         self.failure.into_inner()
     }
 
