@@ -94,13 +94,14 @@ fi
 # 1. AddressSanitizer. Every test target except those that compile and run C, Objective-C or
 #    Java programs: the library those link is built without sanitizer flags on purpose
 #    (tests/support/static_lib.rs), the programs are built with gcc's own ASan and UBSan, and
-#    `cargo test` already runs them; here they would only add a second build of the library.
+#    `cargo test` already runs them; here they would only add a second build of the library
+#    (for install.rs, a second release build behind `make install`).
 #    Skipped by name, tests that assert wall time and mean nothing when instrumented:
 #    - limits.rs `*_in_bounded_time`: the largest inputs, timed (the other limits tests run
 #      the same code on smaller inputs, with their bounds scaled by CERTPIN_TEST_TIME_SCALE);
 #    - policy_persistence.rs: a kill must land mid-write, which depends on the write's speed;
 #    - verdict_cache.rs: a speed ratio between cold and warm verifications.
-foreign_programs=(c_clients c_examples jni_client objc_wrapper)
+foreign_programs=(c_clients c_examples jni_client objc_wrapper cpp install)
 test_targets=()
 for file in tests/*.rs; do
     name=$(basename "$file" .rs)
