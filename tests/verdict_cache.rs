@@ -319,7 +319,7 @@ fn a_chain_with_a_certificate_fewer_in_the_same_slot_misses_the_cache() {
     let shorter = &full[..1];
     let letters: Vec<usize> =
         HOST.bytes().enumerate().filter(|(_, b)| b.is_ascii_lowercase()).map(|(i, _)| i).collect();
-    let spellings = (0..1u32 << letters.len()).flat_map(|mask| {
+    let mut spellings = (0..1u32 << letters.len()).flat_map(|mask| {
         let mut host = HOST.as_bytes().to_vec();
         for (bit, &i) in letters.iter().enumerate() {
             if mask & (1 << bit) != 0 {
@@ -330,8 +330,7 @@ fn a_chain_with_a_certificate_fewer_in_the_same_slot_misses_the_cache() {
         [format!("{host}."), host]
     });
     let host = spellings
-        .filter(|host| same_slot((host, &full), (host, shorter)))
-        .next()
+        .find(|host| same_slot((host, &full), (host, shorter)))
         .expect("a spelling puts the chain and the chain minus one certificate in one slot");
 
     let store = Store::with_anchors(&[&testdata("root-ca.der")]);
