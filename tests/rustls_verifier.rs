@@ -4,6 +4,8 @@
 //! does trust, and the genuine (public) chain from a server that lacks its private key. Then
 //! the README's error mapping: each certpin verdict and the rustls error the verifier returns.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -304,16 +306,29 @@ fn each_verdict_maps_to_the_documented_rustls_error() {
 }
 
 /// The verifier asks for the host rustls connects to: an IP address server name is checked as
-/// an address (the samples name no address, so it is a name mismatch, never a pass).
+/// an address, against the leaf's IP address names (a leaf for 192.0.2.1 and 2001:db8::1,
+/// pinned on its intermediate, passes for those and for no other address).
 #[test]
 fn an_ip_server_name_is_checked_as_an_address() {
-    let verifier = PinningVerifier::new(pinned_store());
-    let chain = genuine_chain();
-    let certs: Vec<CertificateDer<'_>> = chain.iter().map(|der| der.as_slice().into()).collect();
-    let name = ServerName::try_from("192.0.2.1").unwrap();
-    let now = UnixTime::since_unix_epoch(Duration::from_secs(AT));
-    let error = verifier.verify_server_cert(&certs[0], &certs[1..], &name, &[], now).unwrap_err();
-    assert_eq!(error, rustls::Error::InvalidCertificate(CertificateError::NotValidForName));
+    let pki = common::Hierarchy::new("IP", &["192.0.2.1", "2001:db8::1"]);
+    let store = PinStore::new();
+    store.add_trust_anchor(pki.root.der()).unwrap();
+    for pin in [pki.intermediate.pin(), common::UNRELATED_PIN.to_owned()] {
+        store.add_pin("192.0.2.1", &pin).unwrap();
+        store.add_pin("2001:db8::1", &pin).unwrap();
+    }
+    let verifier = PinningVerifier::new(Arc::new(store));
+    let certs: Vec<CertificateDer<'_>> = pki.chain().iter().map(|der| (*der).into()).collect();
+    let now = UnixTime::since_unix_epoch(Duration::from_secs(common::T));
+    let verify = |address: &str| {
+        let name = ServerName::try_from(address).unwrap();
+        verifier.verify_server_cert(&certs[0], &certs[1..], &name, &[], now).map(|_| ())
+    };
+    assert_eq!(verify("192.0.2.1"), Ok(()));
+    assert_eq!(verify("2001:db8::1"), Ok(()));
+    let other = rustls::Error::InvalidCertificate(CertificateError::NotValidForName);
+    assert_eq!(verify("192.0.2.2"), Err(other.clone()));
+    assert_eq!(verify("2001:db8::2"), Err(other));
 }
 
 /// A repeat of a trusted chain is answered from the store's verdict cache; a repeat of a

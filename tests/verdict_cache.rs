@@ -319,7 +319,7 @@ fn a_chain_with_a_certificate_fewer_in_the_same_slot_misses_the_cache() {
     let shorter = &full[..1];
     let letters: Vec<usize> =
         HOST.bytes().enumerate().filter(|(_, b)| b.is_ascii_lowercase()).map(|(i, _)| i).collect();
-    let spellings = (0..1u32 << letters.len()).flat_map(|mask| {
+    let mut spellings = (0..1u32 << letters.len()).flat_map(|mask| {
         let mut host = HOST.as_bytes().to_vec();
         for (bit, &i) in letters.iter().enumerate() {
             if mask & (1 << bit) != 0 {
@@ -330,8 +330,7 @@ fn a_chain_with_a_certificate_fewer_in_the_same_slot_misses_the_cache() {
         [format!("{host}."), host]
     });
     let host = spellings
-        .filter(|host| same_slot((host, &full), (host, shorter)))
-        .next()
+        .find(|host| same_slot((host, &full), (host, shorter)))
         .expect("a spelling puts the chain and the chain minus one certificate in one slot");
 
     let store = Store::with_anchors(&[&testdata("root-ca.der")]);
@@ -339,4 +338,31 @@ fn a_chain_with_a_certificate_fewer_in_the_same_slot_misses_the_cache() {
     assert_eq!(verify(&store, &full, &host, AT), PIN_OK, "{host}");
     assert_eq!(verify_counted(&store, &full, &host, AT), (PIN_OK, true), "{host}: cached");
     expect(verify(&store, shorter, &host, AT), PIN_ERR_UNKNOWN_ISSUER, &host);
+}
+
+/// The cache holds many verdicts: a chain cached for another spelling of the host, in
+/// another slot, leaves the first cached (both are answered without a full verification).
+#[test]
+fn verdicts_in_other_slots_stay_cached_side_by_side() {
+    let f = Fixture::new();
+    let chain = f.chain();
+    let other = ["API.example.com", "Api.example.com", "aPi.example.com", "api.example.com."]
+        .into_iter()
+        .find(|host| !same_slot((HOST, &chain), (host, &chain)))
+        .expect("a spelling in another slot");
+    assert_eq!(f.verify(AT), PIN_OK);
+    assert_eq!(verify(&f.store, &chain, other, AT), PIN_OK);
+    assert_eq!(verify_counted(&f.store, &chain, HOST, AT), (PIN_OK, true), "{HOST}");
+    assert_eq!(verify_counted(&f.store, &chain, other, AT), (PIN_OK, true), "{other}");
+}
+
+/// The longest chain certpin takes (`CERTPIN_MAX_CHAIN_LEN` certificates: the genuine chain
+/// with its intermediate sent again and again) is cached like any other.
+#[test]
+fn a_chain_of_the_most_certificates_is_cached() {
+    let f = Fixture::new();
+    let mut chain = f.chain();
+    chain.resize(CERTPIN_MAX_CHAIN_LEN, chain[1]);
+    assert_eq!(verify(&f.store, &chain, HOST, AT), PIN_OK);
+    assert_eq!(verify_counted(&f.store, &chain, HOST, AT), (PIN_OK, true));
 }

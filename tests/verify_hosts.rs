@@ -305,6 +305,10 @@ fn malformed_hosts_are_refused() {
         "192.0.2.256",
         "1.2.3.4.5",
         "example.123",
+        "example.0x7f", // a hex number last: an IPv4 address to a URL parser
+        "EXAMPLE.0X7F",
+        "example.0x",
+        "a.b.0xff",
         "-",
         "-api.example.com",
         &long_label,

@@ -63,3 +63,17 @@ fn a_pin_is_computed_without_copying_the_key() {
     assert_eq!(code, PIN_OK);
     assert_eq!(allocations, 0, "pin_spki_sha256 allocated {allocations} times");
 }
+
+/// A plain ASCII host (letters, digits, hyphens, dots, in any case, a trailing dot) is put in
+/// normal form in one pass with one allocation, the lower-cased copy; UTS #46 mapping, which
+/// gives the same name, is kept for the names that need it (and costs more allocations).
+#[test]
+fn a_plain_ascii_host_is_normalised_with_one_allocation() {
+    for host in ["API.Example.COM.", "Www.Example.Com", "a-b.c-d.example"] {
+        let mut parsed = None;
+        let allocations = allocations_in(|| parsed = Some(certpin::host::HostName::parse(host)));
+        let name = parsed.unwrap().expect("a valid host").to_string();
+        assert_eq!(name, host.trim_end_matches('.').to_ascii_lowercase());
+        assert_eq!(allocations, 1, "{host}: {allocations} allocations");
+    }
+}
