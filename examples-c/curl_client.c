@@ -79,7 +79,7 @@ static size_t drop_body(char *data, size_t size, size_t count, void *arg)
 }
 
 /* Fetches https://HOST:PORT/. Returns the exit status. */
-static int run(pin_client_args *args)
+static int run(const pin_client_args *args)
 {
     int status = PIN_CLIENT_ERROR;
     char url[CERTPIN_MAX_HOST_LEN + 32];
@@ -163,39 +163,33 @@ done:
     return status;
 }
 
-int main(int argc, char **argv)
+/* run, with libcurl's global state set up around it. Returns the exit status. */
+static int run_with_libcurl(const pin_client_args *args)
 {
-    pin_client_args args;
     CURLcode rc;
     int status;
 
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
     /* The callback is OpenSSL code: make sure libcurl's TLS is OpenSSL. */
     if (curl_global_sslset(CURLSSLBACKEND_OPENSSL, NULL, NULL) != CURLSSLSET_OK) {
         fprintf(stderr, "%s: this libcurl does not use OpenSSL\n", program);
-        pin_client_free(&args);
         return PIN_CLIENT_ERROR;
     }
     rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
         fprintf(stderr, "%s: curl_global_init: %s\n", program, curl_easy_strerror(rc));
-        pin_client_free(&args);
         return PIN_CLIENT_ERROR;
     }
 
-    status = run(&args);
+    status = run(args);
 
     curl_global_cleanup();
-    pin_client_free(&args);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    int status = pin_client_main(&program, argc, argv, run_with_libcurl);
+
     OPENSSL_cleanup();
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
     return status;
 }

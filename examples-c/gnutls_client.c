@@ -21,7 +21,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,24 +208,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    pin_client_args args;
-    int status;
-
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
-    /* A write to a connection the server has closed must fail, not kill the program. */
-    signal(SIGPIPE, SIG_IGN);
-
-    status = run(&args);
-
-    pin_client_free(&args);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
-    return status;
+    return pin_client_main(&program, argc, argv, run);
 }

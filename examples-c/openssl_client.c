@@ -26,7 +26,6 @@
  *       -lssl -lcrypto -lpthread -ldl -lm -o openssl_client
  */
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,7 +99,7 @@ static int is_ip_address(const char *host)
 }
 
 /* Connects, verifies and fetches "/". Returns the exit status. */
-static int run(pin_client_args *args)
+static int run(const pin_client_args *args)
 {
     int status = PIN_CLIENT_ERROR;
     char address[64];
@@ -182,25 +181,8 @@ done:
 
 int main(int argc, char **argv)
 {
-    pin_client_args args;
-    int status;
+    int status = pin_client_main(&program, argc, argv, run);
 
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
-    /* A write to a connection the server has closed must fail, not kill the program. */
-    signal(SIGPIPE, SIG_IGN);
-
-    status = run(&args);
-
-    pin_client_free(&args);
     OPENSSL_cleanup();
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
     return status;
 }

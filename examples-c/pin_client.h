@@ -1,7 +1,7 @@
 /*
  * pin_client.h: the command line shared by the example TLS clients of examples-c
  * (openssl_client.c, curl_client.c, mbedtls_client.c, gnutls_client.c), the certpin store it
- * builds, and their exit codes:
+ * builds, their exit codes, and their main (pin_client_main):
  *
  *   PROGRAM --cafile FILE [--pin PATTERN=sha256/...]... [--anchor ROOT.der]...
  *           [--no-pinning] [--at UNIX_TIME] HOST PORT
@@ -16,6 +16,7 @@
 #define PIN_CLIENT_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,36 @@ static inline int pin_client_parse(const char *program, int argc, char **argv,
     }
     args->store = store;
     return 0;
+}
+
+/*
+ * The whole main of an example client: takes the program name from argv[0] into *program
+ * (for messages), parses the command line, ignores SIGPIPE (a write to a connection the server
+ * has closed must fail, not kill the program), calls run, frees the arguments and flushes
+ * stdout. Returns the exit status: run's, or PIN_CLIENT_ERROR.
+ */
+static inline int pin_client_main(const char **program, int argc, char **argv,
+                                  int (*run)(const pin_client_args *args))
+{
+    pin_client_args args;
+    int status;
+
+    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
+        *program = argv[0];
+    }
+    if (pin_client_parse(*program, argc, argv, &args) != 0) {
+        return PIN_CLIENT_ERROR;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    status = run(&args);
+
+    pin_client_free(&args);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write the output\n", *program);
+        status = PIN_CLIENT_ERROR;
+    }
+    return status;
 }
 
 #endif /* PIN_CLIENT_H */
