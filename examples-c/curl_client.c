@@ -33,12 +33,6 @@
 
 static const char *program = "curl_client";
 
-/* The response's status line, as the header callback sees it. */
-typedef struct status_line {
-    char text[256];
-    int seen;
-} status_line;
-
 /*
  * CURLOPT_SSL_CTX_FUNCTION: called with each new SSL_CTX, after curl has loaded the
  * CAfile into it and before the handshake. arg is the const pin_openssl_config *.
@@ -53,21 +47,8 @@ static CURLcode install_pinning(CURL *curl, void *ssl_ctx, void *arg)
 /* CURLOPT_HEADERFUNCTION: keeps the first header line, the status line. */
 static size_t keep_status_line(char *data, size_t size, size_t count, void *arg)
 {
-    status_line *line = arg;
-    size_t len = size * count;
-    size_t i;
-
-    if (!line->seen) {
-        for (i = 0; i < len && i + 1 < sizeof line->text; i++) {
-            if (data[i] == '\r' || data[i] == '\n') {
-                break;
-            }
-            line->text[i] = data[i];
-        }
-        line->text[i] = '\0';
-        line->seen = 1;
-    }
-    return len;
+    pin_client_status_line_add(arg, data, size * count);
+    return size * count;
 }
 
 /* CURLOPT_WRITEFUNCTION: the body is not needed (the default would print it). */
@@ -86,7 +67,7 @@ static int run(const pin_client_args *args)
     char resolve_entry[CERTPIN_MAX_HOST_LEN + 32];
     char error[CURL_ERROR_SIZE] = "";
     struct curl_slist *resolve = NULL;
-    status_line line = {"", 0};
+    pin_client_status_line line = PIN_CLIENT_STATUS_LINE_INIT;
     CURL *curl = NULL;
     CURLcode rc;
     /* The callback's arg: the store and --at; the host comes from the connection. */
@@ -150,8 +131,7 @@ static int run(const pin_client_args *args)
                 error[0] != '\0' ? error : curl_easy_strerror(rc));
         goto done;
     }
-    if (!line.seen || line.text[0] == '\0') {
-        fprintf(stderr, "%s: the server sent no status line\n", program);
+    if (pin_client_status_line_check(program, &line) != 0) {
         goto done;
     }
     printf("connected: %s\n", line.text);
