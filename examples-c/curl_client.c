@@ -33,12 +33,6 @@
 
 static const char *program = "curl_client";
 
-/* The response's status line, as the header callback sees it. */
-typedef struct status_line {
-    char text[256];
-    int seen;
-} status_line;
-
 /*
  * CURLOPT_SSL_CTX_FUNCTION: called with each new SSL_CTX, after curl has loaded the
  * CAfile into it and before the handshake. arg is the const pin_openssl_config *.
@@ -53,21 +47,8 @@ static CURLcode install_pinning(CURL *curl, void *ssl_ctx, void *arg)
 /* CURLOPT_HEADERFUNCTION: keeps the first header line, the status line. */
 static size_t keep_status_line(char *data, size_t size, size_t count, void *arg)
 {
-    status_line *line = arg;
-    size_t len = size * count;
-    size_t i;
-
-    if (!line->seen) {
-        for (i = 0; i < len && i + 1 < sizeof line->text; i++) {
-            if (data[i] == '\r' || data[i] == '\n') {
-                break;
-            }
-            line->text[i] = data[i];
-        }
-        line->text[i] = '\0';
-        line->seen = 1;
-    }
-    return len;
+    pin_client_status_line_add(arg, data, size * count);
+    return size * count;
 }
 
 /* CURLOPT_WRITEFUNCTION: the body is not needed (the default would print it). */
@@ -79,14 +60,14 @@ static size_t drop_body(char *data, size_t size, size_t count, void *arg)
 }
 
 /* Fetches https://HOST:PORT/. Returns the exit status. */
-static int run(pin_client_args *args)
+static int run(const pin_client_args *args)
 {
     int status = PIN_CLIENT_ERROR;
     char url[CERTPIN_MAX_HOST_LEN + 32];
     char resolve_entry[CERTPIN_MAX_HOST_LEN + 32];
     char error[CURL_ERROR_SIZE] = "";
     struct curl_slist *resolve = NULL;
-    status_line line = {"", 0};
+    pin_client_status_line line = PIN_CLIENT_STATUS_LINE_INIT;
     CURL *curl = NULL;
     CURLcode rc;
     /* The callback's arg: the store and --at; the host comes from the connection. */
@@ -150,8 +131,7 @@ static int run(pin_client_args *args)
                 error[0] != '\0' ? error : curl_easy_strerror(rc));
         goto done;
     }
-    if (!line.seen || line.text[0] == '\0') {
-        fprintf(stderr, "%s: the server sent no status line\n", program);
+    if (pin_client_status_line_check(program, &line) != 0) {
         goto done;
     }
     printf("connected: %s\n", line.text);
@@ -163,39 +143,33 @@ done:
     return status;
 }
 
-int main(int argc, char **argv)
+/* run, with libcurl's global state set up around it. Returns the exit status. */
+static int run_with_libcurl(const pin_client_args *args)
 {
-    pin_client_args args;
     CURLcode rc;
     int status;
 
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
     /* The callback is OpenSSL code: make sure libcurl's TLS is OpenSSL. */
     if (curl_global_sslset(CURLSSLBACKEND_OPENSSL, NULL, NULL) != CURLSSLSET_OK) {
         fprintf(stderr, "%s: this libcurl does not use OpenSSL\n", program);
-        pin_client_free(&args);
         return PIN_CLIENT_ERROR;
     }
     rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
         fprintf(stderr, "%s: curl_global_init: %s\n", program, curl_easy_strerror(rc));
-        pin_client_free(&args);
         return PIN_CLIENT_ERROR;
     }
 
-    status = run(&args);
+    status = run(args);
 
     curl_global_cleanup();
-    pin_client_free(&args);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    int status = pin_client_main(&program, argc, argv, run_with_libcurl);
+
     OPENSSL_cleanup();
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
     return status;
 }

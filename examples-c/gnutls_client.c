@@ -21,7 +21,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +34,6 @@
 #include "pin_verify_gnutls.h"
 
 static const char *program = "gnutls_client";
-
-/* Room for the response's status line; the rest of the response is read and dropped. */
-#define STATUS_LINE_LEN 256
 
 /* A TCP connection to 127.0.0.1:port, or -1 after reporting why. */
 static int connect_local(const char *port)
@@ -63,15 +59,13 @@ static int connect_local(const char *port)
 
 /*
  * Sends the request and reads the whole response (until the server closes), keeping its
- * first line in status_line. Returns 0, or -1 after reporting the error.
+ * status line in line. Returns 0, or -1 after reporting the error.
  */
-static int http_get(gnutls_session_t session, char *status_line, size_t status_line_len)
+static int http_get(gnutls_session_t session, pin_client_status_line *line)
 {
     static const char request[] = "GET / HTTP/1.0\r\n\r\n";
     char buffer[4096];
     size_t sent = 0;
-    size_t used = 0;
-    int line_done = 0;
 
     while (sent < sizeof request - 1) {
         ssize_t rc = gnutls_record_send(session, request + sent, sizeof request - 1 - sent);
@@ -88,7 +82,6 @@ static int http_get(gnutls_session_t session, char *status_line, size_t status_l
     }
     for (;;) {
         ssize_t rc = gnutls_record_recv(session, buffer, sizeof buffer);
-        ssize_t i;
 
         if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
             continue;
@@ -103,27 +96,16 @@ static int http_get(gnutls_session_t session, char *status_line, size_t status_l
                     gnutls_strerror((int)rc));
             return -1;
         }
-        for (i = 0; i < rc && !line_done; i++) {
-            if (buffer[i] == '\r' || buffer[i] == '\n') {
-                line_done = 1;
-            } else if (used + 1 < status_line_len) {
-                status_line[used++] = buffer[i];
-            }
-        }
+        pin_client_status_line_add(line, buffer, (size_t)rc);
     }
-    status_line[used] = '\0';
-    if (used == 0) {
-        fprintf(stderr, "%s: the server sent no response\n", program);
-        return -1;
-    }
-    return 0;
+    return pin_client_status_line_check(program, line);
 }
 
 /* Connects, verifies and fetches "/". Returns the exit status. */
 static int run(const pin_client_args *args)
 {
     int status = PIN_CLIENT_ERROR;
-    char status_line[STATUS_LINE_LEN];
+    pin_client_status_line line = PIN_CLIENT_STATUS_LINE_INIT;
     /* The session pointer: the store, the host, --at. */
     pin_gnutls_config config = {args->store, args->host, args->have_time, args->unix_time};
     gnutls_certificate_credentials_t credentials = NULL;
@@ -187,10 +169,10 @@ static int run(const pin_client_args *args)
         goto done;
     }
 
-    if (http_get(session, status_line, sizeof status_line) != 0) {
+    if (http_get(session, &line) != 0) {
         goto done;
     }
-    printf("connected: %s\n", status_line);
+    printf("connected: %s\n", line.text);
     gnutls_bye(session, GNUTLS_SHUT_WR); /* a failure changes nothing */
     status = PIN_CLIENT_CONNECTED;
 
@@ -209,24 +191,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    pin_client_args args;
-    int status;
-
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
-    /* A write to a connection the server has closed must fail, not kill the program. */
-    signal(SIGPIPE, SIG_IGN);
-
-    status = run(&args);
-
-    pin_client_free(&args);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
-    return status;
+    return pin_client_main(&program, argc, argv, run);
 }

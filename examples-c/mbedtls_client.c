@@ -20,7 +20,6 @@
  *       -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -ldl -lm -o mbedtls_client
  */
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,9 +36,6 @@
 
 static const char *program = "mbedtls_client";
 
-/* Room for the response's status line; the rest of the response is read and dropped. */
-#define STATUS_LINE_LEN 256
-
 /* Prints "PROGRAM: what: Mbed TLS's text for code" on stderr. */
 static void report(const char *what, int code)
 {
@@ -51,15 +47,13 @@ static void report(const char *what, int code)
 
 /*
  * Sends the request and reads the whole response (until the server closes), keeping its
- * first line in status_line. Returns 0, or -1 after reporting the error.
+ * status line in line. Returns 0, or -1 after reporting the error.
  */
-static int http_get(mbedtls_ssl_context *ssl, char *status_line, size_t status_line_len)
+static int http_get(mbedtls_ssl_context *ssl, pin_client_status_line *line)
 {
     static const unsigned char request[] = "GET / HTTP/1.0\r\n\r\n";
     unsigned char buffer[4096];
     size_t sent = 0;
-    size_t used = 0;
-    int line_done = 0;
     int rc;
 
     while (sent < sizeof request - 1) {
@@ -71,8 +65,6 @@ static int http_get(mbedtls_ssl_context *ssl, char *status_line, size_t status_l
         sent += (size_t)rc;
     }
     for (;;) {
-        int i;
-
         rc = mbedtls_ssl_read(ssl, buffer, sizeof buffer);
         /* The end: a close_notify, or a plain close of the connection. */
         if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
@@ -82,20 +74,9 @@ static int http_get(mbedtls_ssl_context *ssl, char *status_line, size_t status_l
             report("reading the response failed", rc);
             return -1;
         }
-        for (i = 0; i < rc && !line_done; i++) {
-            if (buffer[i] == '\r' || buffer[i] == '\n') {
-                line_done = 1;
-            } else if (used + 1 < status_line_len) {
-                status_line[used++] = (char)buffer[i];
-            }
-        }
+        pin_client_status_line_add(line, buffer, (size_t)rc);
     }
-    status_line[used] = '\0';
-    if (used == 0) {
-        fprintf(stderr, "%s: the server sent no response\n", program);
-        return -1;
-    }
-    return 0;
+    return pin_client_status_line_check(program, line);
 }
 
 /* Connects, verifies and fetches "/". Returns the exit status. */
@@ -103,7 +84,7 @@ static int run(const pin_client_args *args)
 {
     static const char personalization[] = "certpin mbedtls_client";
     int status = PIN_CLIENT_ERROR;
-    char status_line[STATUS_LINE_LEN];
+    pin_client_status_line line = PIN_CLIENT_STATUS_LINE_INIT;
     /* The callback's arg: the store, the host (the callback cannot see the connection), --at. */
     pin_mbedtls_config config = {args->store, args->host, args->have_time, args->unix_time};
     mbedtls_net_context net;
@@ -192,10 +173,10 @@ static int run(const pin_client_args *args)
         goto done;
     }
 
-    if (http_get(&ssl, status_line, sizeof status_line) != 0) {
+    if (http_get(&ssl, &line) != 0) {
         goto done;
     }
-    printf("connected: %s\n", status_line);
+    printf("connected: %s\n", line.text);
     mbedtls_ssl_close_notify(&ssl); /* a failure changes nothing */
     status = PIN_CLIENT_CONNECTED;
 
@@ -211,24 +192,5 @@ done:
 
 int main(int argc, char **argv)
 {
-    pin_client_args args;
-    int status;
-
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
-    /* A write to a connection the server has closed must fail, not kill the program. */
-    signal(SIGPIPE, SIG_IGN);
-
-    status = run(&args);
-
-    pin_client_free(&args);
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
-    return status;
+    return pin_client_main(&program, argc, argv, run);
 }

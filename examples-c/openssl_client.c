@@ -26,7 +26,6 @@
  *       -lssl -lcrypto -lpthread -ldl -lm -o openssl_client
  */
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,19 +40,14 @@
 
 static const char *program = "openssl_client";
 
-/* Room for the response's status line; the rest of the response is read and dropped. */
-#define STATUS_LINE_LEN 256
-
 /*
  * Sends the request and reads the whole response (until the server closes), keeping its
- * first line in status_line. Returns 0, or -1 after reporting the error.
+ * status line in line. Returns 0, or -1 after reporting the error.
  */
-static int http_get(SSL *ssl, char *status_line, size_t status_line_len)
+static int http_get(SSL *ssl, pin_client_status_line *line)
 {
     static const char request[] = "GET / HTTP/1.0\r\n\r\n";
     char buffer[4096];
-    size_t used = 0;
-    int line_done = 0;
     size_t written;
 
     if (SSL_write_ex(ssl, request, sizeof request - 1, &written) != 1) {
@@ -63,7 +57,6 @@ static int http_get(SSL *ssl, char *status_line, size_t status_line_len)
     }
     for (;;) {
         size_t got;
-        size_t i;
 
         if (SSL_read_ex(ssl, buffer, sizeof buffer, &got) != 1) {
             /* A close_notify, or (with SSL_OP_IGNORE_UNEXPECTED_EOF) a plain close. */
@@ -74,20 +67,9 @@ static int http_get(SSL *ssl, char *status_line, size_t status_line_len)
             ERR_print_errors_fp(stderr);
             return -1;
         }
-        for (i = 0; i < got && !line_done; i++) {
-            if (buffer[i] == '\r' || buffer[i] == '\n') {
-                line_done = 1;
-            } else if (used + 1 < status_line_len) {
-                status_line[used++] = buffer[i];
-            }
-        }
+        pin_client_status_line_add(line, buffer, got);
     }
-    status_line[used] = '\0';
-    if (used == 0) {
-        fprintf(stderr, "%s: the server sent no response\n", program);
-        return -1;
-    }
-    return 0;
+    return pin_client_status_line_check(program, line);
 }
 
 /* Whether host is an IP address literal (which is not sent as SNI). */
@@ -100,11 +82,11 @@ static int is_ip_address(const char *host)
 }
 
 /* Connects, verifies and fetches "/". Returns the exit status. */
-static int run(pin_client_args *args)
+static int run(const pin_client_args *args)
 {
     int status = PIN_CLIENT_ERROR;
     char address[64];
-    char status_line[STATUS_LINE_LEN];
+    pin_client_status_line line = PIN_CLIENT_STATUS_LINE_INIT;
     SSL_CTX *ctx = NULL;
     SSL *ssl = NULL;
     BIO *bio = NULL;
@@ -166,10 +148,10 @@ static int run(pin_client_args *args)
         goto done;
     }
 
-    if (http_get(ssl, status_line, sizeof status_line) != 0) {
+    if (http_get(ssl, &line) != 0) {
         goto done;
     }
-    printf("connected: %s\n", status_line);
+    printf("connected: %s\n", line.text);
     SSL_shutdown(ssl); /* answers the server's close_notify; a failure changes nothing */
     status = PIN_CLIENT_CONNECTED;
 
@@ -182,25 +164,8 @@ done:
 
 int main(int argc, char **argv)
 {
-    pin_client_args args;
-    int status;
+    int status = pin_client_main(&program, argc, argv, run);
 
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
-        program = argv[0];
-    }
-    if (pin_client_parse(program, argc, argv, &args) != 0) {
-        return PIN_CLIENT_ERROR;
-    }
-    /* A write to a connection the server has closed must fail, not kill the program. */
-    signal(SIGPIPE, SIG_IGN);
-
-    status = run(&args);
-
-    pin_client_free(&args);
     OPENSSL_cleanup();
-    if (fflush(stdout) != 0) {
-        fprintf(stderr, "%s: cannot write the output\n", program);
-        status = PIN_CLIENT_ERROR;
-    }
     return status;
 }

@@ -1,7 +1,8 @@
 /*
  * pin_client.h: the command line shared by the example TLS clients of examples-c
  * (openssl_client.c, curl_client.c, mbedtls_client.c, gnutls_client.c), the certpin store it
- * builds, and their exit codes:
+ * builds, their exit codes, the status line they keep of the response, and their main
+ * (pin_client_main):
  *
  *   PROGRAM --cafile FILE [--pin PATTERN=sha256/...]... [--anchor ROOT.der]...
  *           [--no-pinning] [--at UNIX_TIME] HOST PORT
@@ -16,6 +17,7 @@
 #define PIN_CLIENT_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +237,73 @@ static inline int pin_client_parse(const char *program, int argc, char **argv,
     }
     args->store = store;
     return 0;
+}
+
+/* The response's first line, the status line: all a client keeps of the response. */
+typedef struct pin_client_status_line {
+    char text[256]; /* always NUL-terminated; cut at 255 bytes */
+    size_t used;    /* bytes in text */
+    int done;       /* the line's end (CR or LF) was seen: later bytes are dropped */
+} pin_client_status_line;
+
+#define PIN_CLIENT_STATUS_LINE_INIT {"", 0, 0}
+
+/* Adds the next len bytes of the response: they extend the status line until its end. */
+static inline void pin_client_status_line_add(pin_client_status_line *line, const void *data,
+                                              size_t len)
+{
+    const char *bytes = data;
+    size_t i;
+
+    for (i = 0; i < len && !line->done; i++) {
+        if (bytes[i] == '\r' || bytes[i] == '\n') {
+            line->done = 1;
+        } else if (line->used + 1 < sizeof line->text) {
+            line->text[line->used++] = bytes[i];
+        }
+    }
+    line->text[line->used] = '\0';
+}
+
+/* Once the response is read: 0 if it had a status line, else -1 after reporting it. */
+static inline int pin_client_status_line_check(const char *program,
+                                               const pin_client_status_line *line)
+{
+    if (line->used == 0) {
+        fprintf(stderr, "%s: the server sent no response\n", program);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The whole main of an example client: takes the program name from argv[0] into *program
+ * (for messages), parses the command line, ignores SIGPIPE (a write to a connection the server
+ * has closed must fail, not kill the program), calls run, frees the arguments and flushes
+ * stdout. Returns the exit status: run's, or PIN_CLIENT_ERROR.
+ */
+static inline int pin_client_main(const char **program, int argc, char **argv,
+                                  int (*run)(const pin_client_args *args))
+{
+    pin_client_args args;
+    int status;
+
+    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
+        *program = argv[0];
+    }
+    if (pin_client_parse(*program, argc, argv, &args) != 0) {
+        return PIN_CLIENT_ERROR;
+    }
+    signal(SIGPIPE, SIG_IGN);
+
+    status = run(&args);
+
+    pin_client_free(&args);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "%s: cannot write the output\n", *program);
+        status = PIN_CLIENT_ERROR;
+    }
+    return status;
 }
 
 #endif /* PIN_CLIENT_H */

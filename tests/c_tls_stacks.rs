@@ -17,6 +17,9 @@ mod tls_server;
 #[path = "support/static_lib.rs"]
 mod static_lib;
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
 #[path = "support/tls_clients.rs"]
 mod tls_clients;
 use tls_clients::{Client, check_client};

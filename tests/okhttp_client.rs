@@ -16,13 +16,17 @@ mod tls_server;
 #[path = "support/static_lib.rs"]
 mod static_lib;
 
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
+
 #[path = "support/jni_binding.rs"]
 mod jni_binding;
 
 use std::path::PathBuf;
 
-use jni_binding::{Binding, Run, TempDir, run_all};
-use tls_server::{Served, TlsServer, testdata};
+use jni_binding::{Binding, Scenario, check_scenarios};
+use temp_dir::TempDir;
+use tls_server::Served;
 
 const MAIN_CLASS: &str = "dev.certpin.demo.OkHttpPinnedClient";
 
@@ -35,21 +39,14 @@ fn okhttp_jars() -> Vec<PathBuf> {
     let missing: Vec<&PathBuf> = jars.iter().filter(|jar| !jar.is_file()).collect();
     assert!(
         missing.is_empty(),
-        "OkHttp is not installed ({missing:?} missing): run `apt-get install libokhttp-java` \
-         (the install step of .ci/run installs what .ci/apt-packages lists)"
+        "OkHttp is not installed ({missing:?} missing): install it with `bash .ci/test` (it \
+         installs what .ci/apt-packages lists and the machine lacks, then runs the tests) or \
+         `apt-get install --no-install-recommends libokhttp-java`"
     );
     jars
 }
 
-/// One OkHttp run: what it connects to, with which options, what it must return and print.
-struct Scenario {
-    title: &'static str,
-    served: Served,
-    options: &'static [&'static str],
-    status: i32,
-    first_line: &'static str,
-}
-
+/// The OkHttp runs: what each connects to, with which options, what it must return and print.
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         title: "(a) genuine chain, certpin: trusted",
@@ -120,29 +117,6 @@ const SCENARIOS: &[Scenario] = &[
 fn okhttp_with_certpin_refuses_the_mitm_okhttp_alone_accepts() {
     let jars = okhttp_jars();
     let workdir = TempDir::new("okhttp-client");
-    let binding = Binding::build(&workdir.0, &["okhttp"], &jars);
-    let servers: Vec<(Served, TlsServer)> =
-        [Served::Genuine, Served::Mitm, Served::MitmWithGenuineIntermediate]
-            .into_iter()
-            .map(|served| (served, TlsServer::start(served)))
-            .collect();
-    let port_of = |served: Served| {
-        let (_, server) = servers.iter().find(|(s, _)| *s == served).expect("a server");
-        server.port.to_string()
-    };
-    let samples = testdata().display().to_string();
-
-    let runs: Vec<Run> = SCENARIOS
-        .iter()
-        .map(|scenario| Run {
-            title: scenario.title.to_owned(),
-            main_class: MAIN_CLASS,
-            args: (scenario.options.iter().map(|&option| option.to_owned()))
-                .chain([port_of(scenario.served), samples.clone()])
-                .collect(),
-            status: scenario.status,
-            first_line: scenario.first_line,
-        })
-        .collect();
-    run_all(&binding, &runs);
+    let binding = Binding::build(workdir.path(), &["okhttp"], &jars);
+    check_scenarios(&binding, MAIN_CLASS, SCENARIOS, Vec::new());
 }

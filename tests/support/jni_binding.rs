@@ -1,39 +1,21 @@
 //! The Java binding of `examples-jni/`, built for a test: its sources (and any extra source
 //! trees, against extra jars) compiled with `javac -h`, the JNI glue with `gcc -Werror` and
 //! UBSan against this build's `libcertpin.a` into `libcertpin_jni.so`, and a way to run a main
-//! class under `java -Xcheck:jni` and check what it prints.
+//! class under `java -Xcheck:jni` and check what it prints, also against the live test servers
+//! of `support/tls_server.rs`.
 //!
 //! Include it with `#[path = "support/jni_binding.rs"] mod jni_binding;` beside
-//! `support/static_lib.rs` (as `mod static_lib`).
+//! `support/static_lib.rs` (as `mod static_lib`) and `support/tls_server.rs` (as
+//! `mod tls_server`).
 
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::static_lib::static_library;
-
-/// A directory removed (with its contents) when dropped, also when the test panics.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    /// A new, empty directory under cargo's temporary directory for tests.
-    pub fn new(name: &str) -> Self {
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("{name}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("create the temporary directory");
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use crate::tls_server::{Served, TlsServer, testdata};
 
 /// The repository's root.
 pub fn manifest_dir() -> &'static Path {
@@ -121,20 +103,16 @@ impl Binding {
         for tree in source_trees {
             java_sources(&examples.join(tree), &mut sources);
         }
-        build_step(
-            Command::new(jdk.join("bin/javac"))
-                .args(["--release", "8", "-Xlint:all", "-Werror", "-encoding", "UTF-8"])
-                // Half the time of a default javac for these few files.
-                .args(["-J-XX:TieredStopAtLevel=1", "-J-XX:-UsePerfData"])
-                // The jars only: javac -Xlint warns about the classes directory it is yet to make.
-                .arg("-cp")
-                .arg(std::env::join_paths(jars).expect("a classpath"))
-                .arg("-h")
-                .arg(&generated)
-                .arg("-d")
-                .arg(&classes)
-                .args(&sources),
-        );
+        let mut javac = Command::new(jdk.join("bin/javac"));
+        javac
+            .args(["--release", "8", "-Xlint:all", "-Werror", "-encoding", "UTF-8"])
+            // Half the time of a default javac for these few files.
+            .args(["-J-XX:TieredStopAtLevel=1", "-J-XX:-UsePerfData"]);
+        if !jars.is_empty() {
+            // The jars only: javac -Xlint warns about the classes directory it is yet to make.
+            javac.arg("-cp").arg(std::env::join_paths(jars).expect("a classpath"));
+        }
+        build_step(javac.arg("-h").arg(&generated).arg("-d").arg(&classes).args(&sources));
 
         // The .a by full path, so that libcertpin.so beside it is not picked. --no-undefined:
         // an unresolved symbol fails here, not in System.loadLibrary. --exclude-libs,ALL and
@@ -195,12 +173,16 @@ impl Binding {
 
 /// One JVM run and what it must return and print.
 pub struct Run {
+    /// What the run shows, for the failure message.
     pub title: String,
+    /// The main class `java` runs.
     pub main_class: &'static str,
+    /// Its arguments.
     pub args: Vec<String>,
+    /// The exit status it must return.
     pub status: i32,
     /// What the first line of stdout must start with.
-    pub first_line: &'static str,
+    pub first_line: String,
 }
 
 impl Run {
@@ -214,7 +196,7 @@ impl Run {
         if output.status.code() != Some(self.status) {
             wrong.push(format!("{} (want exit status {})", output.status, self.status));
         }
-        if !stdout.lines().next().unwrap_or_default().starts_with(self.first_line) {
+        if !stdout.lines().next().unwrap_or_default().starts_with(&self.first_line) {
             wrong.push(format!("the first line does not start with {:?}", self.first_line));
         }
         if stdout.lines().chain(stderr.lines()).any(|line| line.contains("WARNING")) {
@@ -252,4 +234,54 @@ pub fn run_all(binding: &Binding, runs: &[Run]) {
     });
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{} run(s) failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// One run of a pinned HTTPS client (a main class taking `[OPTIONS...] PORT TESTDATA_DIR`)
+/// against a live test server: which chain the server presents, the client's options, and
+/// what the client must return and print first.
+pub struct Scenario {
+    /// What the scenario shows, for the failure message.
+    pub title: &'static str,
+    /// The chain the server presents.
+    pub served: Served,
+    /// The client's options before the port.
+    pub options: &'static [&'static str],
+    /// The exit status the client must return.
+    pub status: i32,
+    /// What the first line of stdout must start with.
+    pub first_line: &'static str,
+}
+
+/// Starts a server for each chain, runs `main_class` for every scenario against its server and
+/// then the `others` (runs that need no server), and panics with every problem found.
+pub fn check_scenarios(
+    binding: &Binding,
+    main_class: &'static str,
+    scenarios: &[Scenario],
+    others: Vec<Run>,
+) {
+    let servers: Vec<(Served, TlsServer)> =
+        [Served::Genuine, Served::Mitm, Served::MitmWithGenuineIntermediate]
+            .into_iter()
+            .map(|served| (served, TlsServer::start(served)))
+            .collect();
+    let port_of = |served: Served| {
+        let (_, server) = servers.iter().find(|(s, _)| *s == served).expect("a server");
+        server.port.to_string()
+    };
+    let samples = testdata().display().to_string();
+    let mut runs: Vec<Run> = scenarios
+        .iter()
+        .map(|scenario| Run {
+            title: scenario.title.to_owned(),
+            main_class,
+            args: (scenario.options.iter().map(|&option| option.to_owned()))
+                .chain([port_of(scenario.served), samples.clone()])
+                .collect(),
+            status: scenario.status,
+            first_line: scenario.first_line.to_owned(),
+        })
+        .collect();
+    runs.extend(others);
+    run_all(binding, &runs);
 }

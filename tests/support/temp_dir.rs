@@ -2,7 +2,10 @@
 //!
 //! Include it with `#[path = "support/temp_dir.rs"] mod temp_dir;`.
 
-use std::path::PathBuf;
+// Not every test that includes this module uses every method.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A fresh directory under the system's temporary directory, removed on drop.
@@ -28,6 +31,11 @@ impl TempDir {
     /// A path inside the directory.
     pub fn join(&self, name: &str) -> PathBuf {
         self.0.join(name)
+    }
+
+    /// The directory itself.
+    pub fn path(&self) -> &Path {
+        &self.0
     }
 }
 

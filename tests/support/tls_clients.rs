@@ -9,8 +9,8 @@
 //! installs what is missing: nothing is skipped.
 //!
 //! Include it with `#[path = "support/tls_clients.rs"] mod tls_clients;` beside
-//! `support/tls_server.rs` (as `mod tls_server`) and `support/static_lib.rs` (as
-//! `mod static_lib`).
+//! `support/tls_server.rs` (as `mod tls_server`), `support/static_lib.rs` (as
+//! `mod static_lib`) and `support/temp_dir.rs` (as `mod temp_dir`).
 
 #![allow(dead_code)]
 
@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::static_lib::static_library;
+use crate::temp_dir::TempDir;
 use crate::tls_server::{Served, TlsServer, testdata};
 
 /// The host the clients verify the server as (the samples' leaf name).
@@ -44,7 +45,8 @@ pub struct Client {
     pub libs: &'static [&'static str],
     /// A header of the TLS library, to tell a missing package from a broken example.
     pub header: &'static str,
-    /// The Debian package that has the header and the libraries.
+    /// The Debian package that has the header and the libraries (listed in
+    /// `.ci/apt-packages` unless a fresh machine has it).
     pub package: &'static str,
 }
 
@@ -165,20 +167,22 @@ const CASES: &[Case] = &[
 /// Builds `client` both ways and runs every case on both builds; panics with every failure.
 pub fn check_client(client: &Client) {
     require_headers(client);
-    let dir = TempDir::new(client.name);
+    let dir = TempDir::new(&format!("tls-clients-{}", client.name));
     let library = static_library();
-    if let Err(why) = sanitizers_supported(&dir.0) {
+    // Never skipped: a machine that cannot run the sanitized build fails here.
+    if let Err(why) = sanitizers_supported(dir.path()) {
         panic!(
-            "{}: the sanitized build cannot run here: {why}\n(gcc's AddressSanitizer runtime is \
-             in libasan8: apt-get install libasan8 libubsan1)",
+            "{}: the sanitized build cannot run: {why}\n(gcc's sanitizer runtimes: \
+             `apt-get install --no-install-recommends libasan8 libubsan1`; LeakSanitizer \
+             does not work under ptrace, e.g. inside strace or gdb)",
             client.name
         );
     }
     let builds = [Build::Plain, Build::Sanitized]
-        .map(|build| (build, compile(client, build, &library, &dir.0)));
+        .map(|build| (build, compile(client, build, &library, dir.path())));
 
-    let with_proxy = dir.0.join("trust-store-with-proxy-root.pem");
-    let genuine_only = dir.0.join("trust-store-genuine-only.pem");
+    let with_proxy = dir.join("trust-store-with-proxy-root.pem");
+    let genuine_only = dir.join("trust-store-genuine-only.pem");
     let root = read(&testdata().join("root-ca.pem"));
     let rogue = read(&testdata().join("rogue-ca.pem"));
     fs::write(&with_proxy, [root.as_slice(), rogue.as_slice()].concat()).expect("write bundle");
@@ -220,7 +224,7 @@ pub fn check_client(client: &Client) {
             args.push(HOST.into());
             args.push(server.port.to_string());
 
-            let run = run(program, *build, &args, &dir.0);
+            let run = run(program, *build, &args, dir.path());
             println!(
                 "{} {:?} {}: exit {:?}, {}",
                 client.name,
@@ -397,8 +401,9 @@ fn require_headers(client: &Client) {
         .expect("run gcc");
     assert!(
         probe.status.success(),
-        "{}: {} is missing: run `apt-get install {}` (the install step of .ci/run installs \
-         what .ci/apt-packages lists).\n{}",
+        "{}: {} is missing: install it with `bash .ci/test` (it installs what \
+         .ci/apt-packages lists and the machine lacks, then runs the tests) or \
+         `apt-get install --no-install-recommends {}`\n{}",
         client.name,
         client.header,
         client.package,
@@ -428,23 +433,4 @@ fn read(path: &Path) -> Vec<u8> {
 
 fn stderr_text(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A directory removed (with everything in it) when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let path = std::env::temp_dir()
-            .join(format!("certpin-tls-clients-{label}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create temp dir");
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
