@@ -101,7 +101,7 @@ fi
 #      the same code on smaller inputs, with their bounds scaled by CERTPIN_TEST_TIME_SCALE);
 #    - policy_persistence.rs: a kill must land mid-write, which depends on the write's speed;
 #    - verdict_cache.rs: a speed ratio between cold and warm verifications.
-foreign_programs=(c_clients c_examples jni_client objc_wrapper cpp install)
+foreign_programs=(c_clients c_examples c_tls_stacks jni_client okhttp_client objc_wrapper cpp install)
 test_targets=()
 for file in tests/*.rs; do
     name=$(basename "$file" .rs)

@@ -28,17 +28,6 @@
 #define CERTPIN_CACHE_SLOTS 256
 
 /**
- * rustls-webpki's limit on intermediates in a path (`MAX_SUB_CA_COUNT`).
- */
-#define MAX_PATH_INTERMEDIATES 6
-
-/**
- * The most path-building work allowed for one chain, in the units of [`step_cost`]: about
- * 10 ms in release on this project's machines (`cargo bench --bench hostile_chains`).
- */
-#define PATH_WORK_BUDGET 40000000
-
-/**
  * The only document format this library reads and writes.
  */
 #define CERTPIN_POLICY_FORMAT 1
@@ -175,12 +164,6 @@
  * Most distinct reports remembered for holding back duplicates.
  */
 #define CERTPIN_REPORT_MEMORY 1024
-
-/**
- * The budget per verification, in hundredths of a P-256 signature check (about 70 µs in
- * release on this project's machines): 100 P-256 checks, or 25 with RSA-8192 keys.
- */
-#define SIGNATURE_BUDGET (100 * P256_COST)
 
 /**
  * Most update keys one store trusts.
