@@ -127,6 +127,9 @@ fn hostile_families() {
     );
 }
 
+/// A signature check to time: its name, algorithm, public key and signature.
+type Case = (&'static str, &'static dyn SignatureVerificationAlgorithm, Vec<u8>, Vec<u8>);
+
 /// One check that does all its arithmetic and fails (a signature over another message, or a
 /// random RSA signature below the modulus).
 fn signature_costs(c: &mut Criterion) {
@@ -136,7 +139,7 @@ fn signature_costs(c: &mut Criterion) {
     let p256 = ec(&KeyPair::generate().unwrap());
     let p384 = ec(&KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).unwrap());
     let ed25519 = ec(&KeyPair::generate_for(&PKCS_ED25519).unwrap());
-    let mut cases: Vec<(&str, &dyn SignatureVerificationAlgorithm, Vec<u8>, Vec<u8>)> = vec![
+    let mut cases: Vec<Case> = vec![
         ("p256", webpki::ring::ECDSA_P256_SHA256, p256.0, p256.1),
         ("p384", webpki::ring::ECDSA_P384_SHA384, p384.0, p384.1),
         ("ed25519", webpki::ring::ED25519, ed25519.0, ed25519.1),
