@@ -369,6 +369,10 @@ mod tests {
         assert!(any.matches(&host("a.b.c.example.com")));
         assert!(!any.matches(&host("badexample.com")));
         assert!(!any.matches(&host("example.com.evil.net")));
+        let exact = HostPattern::parse("API.example.com.").unwrap();
+        assert!(exact.matches(&host("api.example.com")));
+        assert!(!exact.matches(&host("www.example.com")));
+        assert!(!one.matches(&host("2001:db8::1")) && !any.matches(&host("192.0.2.1")));
         for bad in [
             "*",
             "**",
