@@ -383,14 +383,19 @@ fn key_cert_sign_goes_with_ca_true_and_never_on_a_leaf() {
         }),
         "[0] CN=good.example.com is a leaf with keyUsage keyCertSign (RFC 5280 4.2.1.3)",
     );
-    fails(
-        &Pki::with(|role, p| {
-            if role == Intermediate {
-                p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-            }
-        }),
-        "[1] CN=Strict Intermediate is a CA certificate whose keyUsage lacks keyCertSign (RFC 5280 4.2.1.3)",
-    );
+    // A CA whose keyUsage lacks keyCertSign: the default profile's issuer check (issue 12)
+    // refuses it already, before the strict checks run, so both profiles refuse it and name it.
+    let no_cert_sign = Pki::with(|role, p| {
+        if role == Intermediate {
+            p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        }
+    });
+    for profile in [PIN_PROFILE_WEBPKI, PIN_PROFILE_STRICT] {
+        let store = store(&[&no_cert_sign.root.der], profile);
+        let (code, text) = explain(&store, &no_cert_sign.chain(), HOST, T);
+        expect(code, PIN_ERR_INVALID_CHAIN, &format!("profile {profile}\n{text}"));
+        assert!(text.contains("keyCertSign") && text.contains("CN=Strict Intermediate"), "{text}");
+    }
 }
 
 #[test]
