@@ -34,7 +34,10 @@ impl Store {
         unsafe {
             assert_eq!(pin_store_set_verdict_cache(store, 0), PIN_OK);
             for anchor in &family.anchors {
-                assert_eq!(pin_store_add_trust_anchor(store, anchor.as_ptr(), anchor.len()), PIN_OK);
+                assert_eq!(
+                    pin_store_add_trust_anchor(store, anchor.as_ptr(), anchor.len()),
+                    PIN_OK
+                );
             }
             for pin in &family.pins {
                 let pin = CString::new(pin.as_str()).unwrap();
@@ -73,7 +76,10 @@ fn hostile_families() {
     let started = Instant::now();
     let padding = padding_for_limit();
     let families = families(padding);
-    eprintln!("hostile families built in {:?} ({padding} padding extensions per CA)", started.elapsed());
+    eprintln!(
+        "hostile families built in {:?} ({padding} padding extensions per CA)",
+        started.elapsed()
+    );
     let mut worst = (Duration::ZERO, String::new());
     for family in &families {
         let store = Store::for_family(family);
@@ -125,7 +131,13 @@ fn signature_costs(c: &mut Criterion) {
     ] {
         let der = std::fs::read(&file).unwrap();
         let key = rsa_public_key(&der);
-        let modulus_len = if name == "rsa2048" { 256 } else if name == "rsa4096" { 512 } else { 1024 };
+        let modulus_len = if name == "rsa2048" {
+            256
+        } else if name == "rsa4096" {
+            512
+        } else {
+            1024
+        };
         let mut signature = vec![0x5a; modulus_len];
         signature[0] = 0;
         eprintln!("{name}: public key of {} bytes", key.len());

@@ -19,8 +19,8 @@
 use std::collections::{HashMap, HashSet};
 
 use rustls_pki_types::{CertificateDer, TrustAnchor};
-use x509_parser::asn1_rs::{Any, FromDer};
 use webpki::EndEntityCert;
+use x509_parser::asn1_rs::{Any, FromDer};
 
 use crate::cert_fields::CertFields;
 

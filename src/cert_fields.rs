@@ -67,7 +67,10 @@ impl<'a> CertFields<'a> {
     /// The DER of each extension (a whole Extension SEQUENCE) whose extnID is `oid_der` (the
     /// OID's contents, without tag and length). Extensions that do not walk end the list.
     pub fn extensions_with_oid(&self, oid_der: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let mut rest = self.extensions.and_then(|der| Any::from_der(der).ok()).map_or(&[][..], |(_, seq)| seq.data);
+        let mut rest = self
+            .extensions
+            .and_then(|der| Any::from_der(der).ok())
+            .map_or(&[][..], |(_, seq)| seq.data);
         std::iter::from_fn(move || {
             while !rest.is_empty() {
                 let (after, extension) = Any::from_der(rest).ok()?;

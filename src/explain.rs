@@ -63,8 +63,10 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
         }
     }
     if let Some(issuer) = &verdict.refused_issuer {
-        let subject = certificate_summary(issuer)
-            .map_or_else(|| "(unparsable certificate)".to_owned(), |(pin, subject)| format!("{pin}  {subject}"));
+        let subject = certificate_summary(issuer).map_or_else(
+            || "(unparsable certificate)".to_owned(),
+            |(pin, subject)| format!("{pin}  {subject}"),
+        );
         writeln!(
             out,
             "  path refused: an issuer's keyUsage does not allow signing certificates (no keyCertSign): {subject}"

@@ -11,8 +11,8 @@ use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
 use crate::candidates::{Ignored, choose};
 use crate::host::HostName;
-use crate::path_checks::IssuerKeyUsage;
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN};
+use crate::path_checks::IssuerKeyUsage;
 use crate::pin::Pin;
 use crate::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
 use crate::result::PinError;

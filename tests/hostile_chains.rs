@@ -10,7 +10,7 @@ mod hostile_chains;
 use std::time::{Duration, Instant};
 
 use certpin::*;
-use common::{Store, explain, expect, name_of, pin_of, verify};
+use common::{Store, expect, explain, name_of, pin_of, verify};
 use hostile_chains::{HOST, T, ca_params, families, leaf, padding_for_limit, self_signed};
 use rcgen::{CustomExtension, Issuer, KeyPair, KeyUsagePurpose};
 

@@ -192,8 +192,7 @@ fn make_install_serves_pkg_config_and_cmake_and_uninstalls_cleanly() {
     ] {
         assert!(prefix.join(file).is_file(), "make install did not install {file}");
     }
-    for (link, target) in [(&so_major, &so_versioned), (&"libcertpin.so".to_owned(), &so_major)]
-    {
+    for (link, target) in [(&so_major, &so_versioned), (&"libcertpin.so".to_owned(), &so_major)] {
         let points_to = std::fs::read_link(lib.join(link))
             .unwrap_or_else(|e| panic!("lib/{link} is not a link: {e}"));
         assert_eq!(points_to, Path::new(target), "lib/{link}");

@@ -197,7 +197,9 @@ pub fn families(padding: usize) -> Vec<Family> {
     let mut p384_chain = vec![loop_leaf];
     for _ in 0..slots {
         let key = KeyPair::generate_for(&PKCS_ECDSA_P384_SHA384).expect("key");
-        p384_chain.push(ca_params("Loop CA", 0).signed_by(&key, &p384_issuer).expect("CA").der().to_vec());
+        p384_chain.push(
+            ca_params("Loop CA", 0).signed_by(&key, &p384_issuer).expect("CA").der().to_vec(),
+        );
     }
     families.push(Family {
         name: format!("{slots} P-384 same-name CAs signed by a P-384 anchor"),
