@@ -19,6 +19,7 @@ pub mod pin;
 pub mod policy;
 pub mod report;
 pub mod result;
+#[cfg(feature = "rustls")]
 pub mod rustls_verifier;
 pub mod sharded_map;
 mod signature_budget;

@@ -2,7 +2,7 @@
 //! lint findings, signed updates applied through the library, and a probe of a real TLS
 //! server on 127.0.0.1.
 
-#[path = "support/tls_server.rs"]
+#[path = "../../tests/support/tls_server.rs"]
 mod tls_server;
 
 use std::collections::BTreeMap;
@@ -21,11 +21,11 @@ use tls_server::{Served, TlsServer};
 /// 2027-01-01T00:00:00Z: inside the samples' validity.
 const AT: &str = "1798761600";
 
-/// Runs `certpin ARGS` from the crate root (so `testdata/...` paths work).
+/// Runs `certpin ARGS` from the repository root (so `testdata/...` paths work).
 fn certpin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_certpin"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("certpin runs")
 }
@@ -101,7 +101,7 @@ fn pin_reads_every_certificate_of_a_pem_file_with_its_details() {
     // The fingerprint is openssl's.
     let openssl = Command::new("openssl")
         .args(["x509", "-in", "testdata/leaf.pem", "-noout", "-fingerprint", "-sha256"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("openssl runs");
     let openssl = String::from_utf8(openssl.stdout).unwrap();

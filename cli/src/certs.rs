@@ -255,7 +255,7 @@ mod tests {
     #[test]
     fn a_chain_with_one_bad_certificate_names_it() {
         let leaf =
-            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/leaf.der")).unwrap();
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/leaf.der")).unwrap();
         let truncated = leaf[..leaf.len() / 2].to_vec();
         assert_eq!(first_unreadable(std::slice::from_ref(&leaf)), None);
         assert_eq!(first_unreadable(&[leaf.clone(), truncated, leaf]), Some(1));
