@@ -12,46 +12,44 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-// The Rust API (README: "Rust API"): the modules below that are `pub` and not hidden. A Rust
-// user parses hosts and pins, builds or loads a policy into a store, verifies chains and
-// reads the verdict and its explanation; with the `rustls` feature, plugs certpin into
-// rustls. Everything else is private, or hidden (see below).
-pub mod document;
-pub mod explain;
-pub mod host;
-pub mod pin;
-pub mod policy;
-pub mod result;
-#[cfg(feature = "rustls")]
-pub mod rustls_verifier;
-pub mod store;
-pub mod update;
-pub mod verify;
-
-// The C ABI (`extern "C"` functions, `PIN_*` and `CERTPIN_*` constants) is re-exported at
-// the crate root below; its modules are private so that each item has one path.
-mod candidates;
-mod ffi;
-mod limits;
-mod path_checks;
-mod persist;
-mod sharded_map;
-mod signature_budget;
-// The strict profile's checks; what a verdict says of them is `verify::StrictFailure`.
-mod strict;
-
-// Internals the project's own tools reach (the CLI in cli/, tests/verdict_cache.rs, the test
-// fixtures): public only because they are separate crates, hidden from the documentation and
-// NOT part of the Rust API; they change without notice.
+// The Rust API (README: "Rust API") is the modules below that are `pub` and not hidden: a
+// Rust user parses hosts and pins, builds or loads a policy into a store, verifies chains and
+// reads the verdict and its explanation; with the `rustls` feature, plugs certpin into rustls.
+// The C ABI (`extern "C"` functions, `PIN_*` and `CERTPIN_*` constants) is re-exported at the
+// crate root below; its modules (`ffi`, `limits`) are private so that each item has one path.
+// Three modules are public only because the project's own tools are separate crates (the CLI
+// in cli/, tests/verdict_cache.rs, the test fixtures): hidden from the documentation, NOT
+// part of the Rust API, they change without notice.
+// (The order is the header's: cbindgen reads the modules in this order.)
 /// The verdict cache, public for tests/verdict_cache.rs (which finds slots through it).
 #[doc(hidden)]
 pub mod cache;
+mod candidates;
 /// Certificate fields as text, public for the CLI (`certpin pin`, `monitor`).
 #[doc(hidden)]
 pub mod cert_fields;
+pub mod document;
+pub mod explain;
+mod ffi;
+pub mod host;
+mod limits;
+mod path_checks;
+mod persist;
+pub mod pin;
+pub mod policy;
 /// Failure reports and PEM text, public for the CLI (`keygen`) and the test fixtures.
 #[doc(hidden)]
 pub mod report;
+pub mod result;
+#[cfg(feature = "rustls")]
+pub mod rustls_verifier;
+mod sharded_map;
+mod signature_budget;
+pub mod store;
+// The strict profile's checks; what a verdict says of them is `verify::StrictFailure`.
+mod strict;
+pub mod update;
+pub mod verify;
 
 pub use ffi::*;
 pub use limits::*;
