@@ -1,4 +1,4 @@
-//! The keys of a chain's validated path, for `probe` and `lint --chain`: what certpin's own
+//! The keys of a chain's validated path, for `probe`, `lint --chain` and `monitor`: what
 //! path building found, so the root is the trust anchor whose key verified the signature,
 //! never one that merely carries the issuer's name.
 
