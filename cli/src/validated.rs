@@ -1,6 +1,6 @@
 //! The keys of a chain's validated path, for `probe`, `lint --chain` and `monitor`: what
-//! path building found, so the root is the trust anchor whose key verified the signature,
-//! never one that merely carries the issuer's name.
+//! certpin's own path building found, so the root is the trust anchor whose key verified the
+//! signature, never one that merely carries the issuer's name.
 
 use std::path::PathBuf;
 
