@@ -73,8 +73,6 @@ impl Ignored {
 pub struct Candidates<'a> {
     /// The chosen intermediates, in the order the server sent them.
     pub intermediates: Vec<CertificateDer<'a>>,
-    /// Where each of `intermediates` stands in the served chain.
-    pub indexes: Vec<usize>,
     /// The served certificates left out (by index in the chain), and why.
     pub ignored: Vec<(usize, Ignored)>,
 }
@@ -96,7 +94,7 @@ pub fn choose<'a, 'b>(chain: &[&'a [u8]], anchors: &'b [TrustAnchor<'b>]) -> Can
     let mut keys = Interner::default();
     let mut ignored = Vec::new();
     let Some(leaf) = chain.first().and_then(|leaf| CertFields::of(leaf)) else {
-        return Candidates { intermediates: Vec::new(), indexes: Vec::new(), ignored };
+        return Candidates { intermediates: Vec::new(), ignored };
     };
     let leaf_issuer = names.id(contents(leaf.issuer));
     let leaf_loop_key = (names.id(contents(leaf.subject)), keys.id(leaf.spki));
@@ -162,7 +160,6 @@ pub fn choose<'a, 'b>(chain: &[&'a [u8]], anchors: &'b [TrustAnchor<'b>]) -> Can
     ignored.sort_unstable_by_key(|(index, _)| *index);
     Candidates {
         intermediates: kept.iter().map(|node| CertificateDer::from(chain[node.index])).collect(),
-        indexes: kept.iter().map(|node| node.index).collect(),
         ignored,
     }
 }

@@ -209,8 +209,9 @@ pub enum ValidationProfile {
     /// rustls-webpki's Web PKI rules alone (the default).
     #[default]
     WebPki,
-    /// Web PKI, and every candidate path also passes the checks of [`crate::strict`] (RFC 5280
-    /// and CA/Browser Forum rules that webpki leaves out).
+    /// Web PKI, and every candidate path also passes the strict profile's checks (RFC 5280
+    /// and CA/Browser Forum rules that webpki leaves out; a failure is a
+    /// [`crate::verify::StrictFailure`]).
     Strict,
 }
 

@@ -9,7 +9,8 @@ use std::time::Duration;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, UnixTime};
 use webpki::{EndEntityCert, KeyUsage, VerifiedPath};
 
-use crate::candidates::{Ignored, choose};
+pub use crate::candidates::Ignored;
+use crate::candidates::choose;
 use crate::host::HostName;
 use crate::limits::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN};
 use crate::path_checks::IssuerKeyUsage;
@@ -18,7 +19,8 @@ use crate::policy::{Enforcement, PinSet, TrustMode, UnpinnedHosts};
 use crate::result::PinError;
 use crate::signature_budget::{Budgeted, SignatureBudget};
 use crate::store::Snapshot;
-use crate::strict::{PathCheck, StrictFailure};
+use crate::strict::PathCheck;
+pub use crate::strict::{Finding, StrictFailure};
 
 /// The signature algorithms accepted on a path: those rustls accepts for TLS, via *ring*.
 static SIGNATURE_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
@@ -204,7 +206,7 @@ pub fn verify_chain(snapshot: &Snapshot, chain: &[&[u8]], host: &str, unix_time:
 }
 
 /// The parsed chain: the leaf, as webpki takes it (the intermediates are chosen when a path
-/// is built: [`crate::candidates`]).
+/// is built: `candidates.rs`).
 struct Chain<'a> {
     leaf: EndEntityCert<'a>,
 }

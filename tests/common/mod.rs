@@ -355,9 +355,12 @@ pub fn expect(actual: u32, expected: u32, what: &str) {
     );
 }
 
-/// Reads a file from testdata/.
+/// Reads a file from testdata/ (at the repository root: the nearest one above the package that
+/// compiles this file, the library or the CLI in `cli/`).
 pub fn testdata(file: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(file);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.ancestors().map(|dir| dir.join("testdata")).find(|dir| dir.is_dir());
+    let path = dir.expect("a testdata/ directory at the repository root").join(file);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

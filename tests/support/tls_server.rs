@@ -21,9 +21,14 @@ pub enum Served {
     MitmWithGenuineIntermediate,
 }
 
-/// The bundled sample directory.
+/// The bundled sample directory, at the repository root: the nearest `testdata/` above the
+/// package that compiles this file (the library, or the CLI in `cli/`).
 pub fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("testdata"))
+        .find(|dir| dir.is_dir())
+        .expect("a testdata/ directory at the repository root")
 }
 
 /// A running `openssl s_server`; killed and reaped on drop.

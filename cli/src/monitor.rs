@@ -21,10 +21,11 @@ use certpin::policy::PinSet;
 use certpin::store::PinStore;
 use serde::Serialize;
 
-use crate::certs::{Role, chain_keys};
+use crate::certs::Role;
 use crate::check::{Trust, VerdictReport};
 use crate::fetch::fetch_chain;
 use crate::output::{Failure, Status, print_json};
+use crate::validated::{anchor_store, validated_keys};
 
 /// One day in seconds.
 const DAY: u64 = 86_400;
@@ -109,6 +110,8 @@ struct Target {
 pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
     let store = args.trust.store(&args.policy)?;
     let anchors = args.trust.anchor_certificates()?;
+    // Plain validation (the --anchor roots or the built-in ones), for the keys of each chain.
+    let plain = anchor_store(&anchors)?;
     let now = args.trust.time();
     let until = now.saturating_add(args.days.saturating_mul(DAY));
     let connect = connect_map(&args.connect)?;
@@ -136,7 +139,10 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
         };
         let host = HostCheck { store: &store, name: &name, port, chain: &chain, now, until };
         let verdict = host.verdict_at(now);
-        lines.extend(host.lines(&verdict, &chain_pins(&chain, &anchors)));
+        let keys = validated_keys(&plain, &chain, Some(&target.host), now, &anchors);
+        let keys: Vec<(Pin, Role, String)> =
+            keys.into_iter().map(|key| (key.pin, key.role, key.subject)).collect();
+        lines.extend(host.lines(&verdict, &keys));
         verdicts.push(verdict);
     }
     let worst = lines.iter().map(|line| line.level).max().unwrap_or(Level::Ok);
@@ -238,11 +244,6 @@ fn targets(
         .map(|host| Target { address: connect.get(&host).copied(), host })
         .collect();
     Ok((targets, lines))
-}
-
-/// The pins of a chain's keys (leaf, intermediates, root when known) with their roles.
-fn chain_pins(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<(Pin, Role, String)> {
-    chain_keys(chain, anchors).into_iter().map(|key| (key.pin, key.role, key.subject)).collect()
 }
 
 /// One host's chain, and what to ask about it.

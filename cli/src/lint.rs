@@ -3,7 +3,7 @@
 //! unknown keys set aside) is checked for the mistakes that brick or silently open an app;
 //! then `parse_document`, the library's own reader, has the last word on anything else.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use certpin::document::{
     DOCUMENT_KEYS, DOMAIN_ENTRY_KEYS, Document, DomainEntry, entry_pattern, entry_rules,
@@ -15,9 +15,10 @@ use certpin::policy::{ConfigProblem, Enforcement, PinRules, PinSet, Policy};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::certs::{ChainKey, Role, chain_keys, read_certificates};
+use crate::certs::{ChainKey, Role, read_certificates};
 use crate::check::Trust;
 use crate::output::{Failure, Status, print_json, read_file};
+use crate::validated::{anchor_store, validated_keys};
 
 /// An expiry closer than this is worth a warning.
 const WARN_DAYS: u64 = 30;
@@ -74,12 +75,7 @@ struct LintReport {
 /// Runs `certpin lint`.
 pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
     let bytes = read_file(&args.file)?;
-    let chain = match &args.chain {
-        Some(path) => {
-            Some(chain_keys(&read_certificates(path)?, &args.trust.anchor_certificates()?))
-        }
-        None => None,
-    };
+    let chain = args.chain.as_ref().map(|path| chain_keys(path, &args.trust)).transpose()?;
     let mut linter =
         Linter { findings: Vec::new(), chain: chain.as_deref(), at: args.trust.time() };
     linter.lint(&bytes);
@@ -99,6 +95,23 @@ pub fn run(args: &Args, json: bool) -> Result<Status, Failure> {
         print_report(&report);
     }
     Ok(if report.errors > 0 { Status::Negative } else { Status::Ok })
+}
+
+/// The keys of the `--chain` file's validated path (any host, at the `--at` time, against the
+/// `--anchor` roots or the built-in ones); a chain that validates on no path is refused, as
+/// its root, if any, is not known.
+fn chain_keys(path: &Path, trust: &Trust) -> Result<Vec<ChainKey>, Failure> {
+    let chain = read_certificates(path)?;
+    let anchors = trust.anchor_certificates()?;
+    let keys = validated_keys(&anchor_store(&anchors)?, &chain, None, trust.time(), &anchors);
+    if keys.is_empty() {
+        return Err(Failure::file(
+            path,
+            "the chain does not validate (against the --anchor roots or the built-in ones, at \
+             the --at time): its trust anchor, and so which keys are on it, is not known",
+        ));
+    }
+    Ok(keys)
 }
 
 /// The findings as aligned text: severity, check, key, message.

@@ -1,19 +1,18 @@
-//! Fetching the chain a server sends, for `monitor`: a TLS handshake with rustls that accepts
-//! any chain (certpin gives the verdict, not rustls) and still checks the handshake signature,
-//! so the server is known to hold the leaf's key.
-//!
-//! `probe` has the same handshake, private to probe.rs while issue 13 changes that file; once
-//! it lands, probe's handshake should call [`fetch_chain`] (one way to fetch a chain).
+//! Fetching the chain a server sends, for `probe` and `monitor`: a TLS handshake with rustls
+//! that accepts any chain (certpin gives the verdict, not rustls) and still checks the
+//! handshake signature, so the server is known to hold the leaf's key. The CLI's one TLS
+//! client.
 
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use certpin::host::HostName;
+use rustls::SignatureScheme;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::ring::default_provider;
 use rustls::crypto::{WebPkiSupportedAlgorithms, verify_tls12_signature, verify_tls13_signature};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, ProtocolVersion};
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use crate::certs::first_unreadable;
@@ -65,11 +64,47 @@ impl ServerCertVerifier for KeepChain {
     }
 }
 
+/// A finished handshake: where it went and what the server sent.
+pub struct Handshake {
+    /// The address connected to.
+    pub address: SocketAddr,
+    /// `TLS 1.3` or `TLS 1.2`.
+    pub protocol: String,
+    /// The negotiated cipher suite, as rustls names it.
+    pub cipher_suite: String,
+    /// The certificates the server sent (DER, its order), at least one, not yet checked to
+    /// be readable.
+    pub chain: Vec<Vec<u8>>,
+}
+
 /// The chain (DER, the server's order) that `address` sends for `host`, every certificate
 /// readable; or why it could not be had, in one line.
 pub fn fetch_chain(host: &HostName, address: SocketAddr) -> Result<Vec<Vec<u8>>, String> {
-    let mut socket = TcpStream::connect_timeout(&address, TIMEOUT)
-        .map_err(|error| format!("cannot connect to {address}: {error}"))?;
+    let chain = handshake(host, &[address])?.chain;
+    // The chain is the server's: anything in it may be malformed.
+    if let Some(index) = first_unreadable(&chain) {
+        return Err(format!(
+            "{address} sent certificate [{index}], which is not a DER X.509 certificate"
+        ));
+    }
+    Ok(chain)
+}
+
+/// A TCP connection to the first of `addresses` that answers.
+fn connect(addresses: &[SocketAddr]) -> Result<(TcpStream, SocketAddr), String> {
+    let mut last_error = String::from("the name has no address");
+    for address in addresses {
+        match TcpStream::connect_timeout(address, TIMEOUT) {
+            Ok(socket) => return Ok((socket, *address)),
+            Err(error) => last_error = format!("cannot connect to {address}: {error}"),
+        }
+    }
+    Err(last_error)
+}
+
+/// Connects to the first of `addresses` that answers and completes a TLS handshake as `host`.
+pub fn handshake(host: &HostName, addresses: &[SocketAddr]) -> Result<Handshake, String> {
+    let (mut socket, address) = connect(addresses)?;
     let io = |error: std::io::Error| format!("{address}: {error}");
     socket.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
     socket.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
@@ -90,17 +125,19 @@ pub fn fetch_chain(host: &HostName, address: SocketAddr) -> Result<Vec<Vec<u8>>,
         tls.complete_io(&mut socket)
             .map_err(|error| format!("TLS handshake with {address} failed: {error}"))?;
     }
+    let protocol = match tls.protocol_version() {
+        Some(ProtocolVersion::TLSv1_3) => "TLS 1.3".to_owned(),
+        Some(ProtocolVersion::TLSv1_2) => "TLS 1.2".to_owned(),
+        other => format!("{other:?}"),
+    };
+    let cipher_suite = tls
+        .negotiated_cipher_suite()
+        .map_or_else(String::new, |suite| format!("{:?}", suite.suite()));
     tls.send_close_notify();
     let _ = tls.complete_io(&mut socket);
     let chain = std::mem::take(&mut *verifier.chain.lock().unwrap_or_else(|p| p.into_inner()));
     if chain.is_empty() {
         return Err(format!("{address} sent no certificate"));
     }
-    // The chain is the server's: anything in it may be malformed.
-    if let Some(index) = first_unreadable(&chain) {
-        return Err(format!(
-            "{address} sent certificate [{index}], which is not a DER X.509 certificate"
-        ));
-    }
-    Ok(chain)
+    Ok(Handshake { address, protocol, cipher_suite, chain })
 }

@@ -10,7 +10,6 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
-use x509_parser::asn1_rs::Any;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::output::{Failure, Status, as_text, print_json, read_file};
@@ -153,66 +152,6 @@ pub struct ChainKey {
     pub source: String,
 }
 
-/// The keys of a chain (leaf first): the leaf, the intermediates, and the root when it is
-/// known: the last certificate if it is self-signed, else a root whose subject is the last
-/// certificate's issuer, from `anchors` (DER, with the file each came from) or webpki-roots.
-pub fn chain_keys(chain: &[Vec<u8>], anchors: &[(PathBuf, Vec<u8>)]) -> Vec<ChainKey> {
-    let mut keys: Vec<ChainKey> = chain
-        .iter()
-        .enumerate()
-        .map(|(index, der)| {
-            let cert = parse(der);
-            let self_signed = cert.subject().as_raw() == cert.issuer().as_raw();
-            let role = match index {
-                0 => Role::Leaf,
-                _ if self_signed => Role::Root,
-                _ => Role::Intermediate,
-            };
-            ChainKey {
-                role,
-                pin: certificate_pin(der),
-                subject: printable(&name_text(cert.subject())),
-                source: "chain".into(),
-            }
-        })
-        .collect();
-    let Some(last) = chain.last().map(|der| parse(der)) else { return keys };
-    if last.subject().as_raw() == last.issuer().as_raw() {
-        return keys;
-    }
-    let issuer = last.issuer().as_raw();
-    let issuer_text = printable(&name_text(last.issuer()));
-    for (path, der) in anchors {
-        let anchor = parse(der);
-        if anchor.subject().as_raw() == issuer {
-            keys.push(ChainKey {
-                role: Role::Root,
-                pin: Pin::of_spki(anchor.tbs_certificate.subject_pki.raw),
-                subject: issuer_text.clone(),
-                source: format!("anchor {}", path.display()),
-            });
-        }
-    }
-    // webpki-roots keeps a root's subject and key as DER contents, without the outer SEQUENCE.
-    let issuer_contents = sequence_contents(issuer);
-    for anchor in webpki_roots::TLS_SERVER_ROOTS {
-        if anchor.subject.as_ref() == issuer_contents {
-            keys.push(ChainKey {
-                role: Role::Root,
-                pin: Pin::of_spki_contents(anchor.subject_public_key_info.as_ref()),
-                subject: issuer_text.clone(),
-                source: "webpki-roots".into(),
-            });
-        }
-    }
-    keys
-}
-
-/// The contents of a DER element (its tag and length dropped).
-fn sequence_contents(der: &[u8]) -> &[u8] {
-    Any::from_der(der).map_or(&[], |(_, element)| element.data)
-}
-
 /// One certificate of one file, for `pin --json`.
 #[derive(Serialize)]
 struct FileCertificate {
@@ -255,18 +194,9 @@ mod tests {
     #[test]
     fn a_chain_with_one_bad_certificate_names_it() {
         let leaf =
-            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/leaf.der")).unwrap();
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/leaf.der")).unwrap();
         let truncated = leaf[..leaf.len() / 2].to_vec();
         assert_eq!(first_unreadable(std::slice::from_ref(&leaf)), None);
         assert_eq!(first_unreadable(&[leaf.clone(), truncated, leaf]), Some(1));
-    }
-
-    #[test]
-    fn sequence_contents_drops_short_and_long_headers() {
-        assert_eq!(sequence_contents(&[0x30, 0x02, 0x05, 0x00]), [0x05, 0x00]);
-        let mut long = vec![0x30, 0x81, 0x80];
-        long.extend([7u8; 0x80]);
-        assert_eq!(sequence_contents(&long), [7u8; 0x80]);
-        assert_eq!(sequence_contents(&[0x30]), [0u8; 0]);
     }
 }

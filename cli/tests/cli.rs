@@ -2,7 +2,7 @@
 //! lint findings, signed updates applied through the library, and a probe of a real TLS
 //! server on 127.0.0.1.
 
-#[path = "support/tls_server.rs"]
+#[path = "../../tests/support/tls_server.rs"]
 mod tls_server;
 
 use std::collections::BTreeMap;
@@ -21,11 +21,11 @@ use tls_server::{Served, TlsServer};
 /// 2027-01-01T00:00:00Z: inside the samples' validity.
 const AT: &str = "1798761600";
 
-/// Runs `certpin ARGS` from the crate root (so `testdata/...` paths work).
+/// Runs `certpin ARGS` from the repository root (so `testdata/...` paths work).
 fn certpin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_certpin"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("certpin runs")
 }
@@ -101,7 +101,7 @@ fn pin_reads_every_certificate_of_a_pem_file_with_its_details() {
     // The fingerprint is openssl's.
     let openssl = Command::new("openssl")
         .args(["x509", "-in", "testdata/leaf.pem", "-noout", "-fingerprint", "-sha256"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("openssl runs");
     let openssl = String::from_utf8(openssl.stdout).unwrap();
@@ -388,44 +388,40 @@ fn lint_passes_what_a_store_exports_for_a_single_added_pin() {
     assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report:#}");
 }
 
-/// A leaf whose issuer is named exactly as webpki-roots' ISRG Root X1 (C=US, O=Internet
-/// Security Research Group, CN=ISRG Root X1, all PrintableString), by a made-up key.
-fn leaf_under_isrg_root_x1_name() -> Vec<u8> {
-    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, Issuer, KeyPair};
-    let mut name = DistinguishedName::new();
-    for (kind, text) in [
-        (DnType::CountryName, "US"),
-        (DnType::OrganizationName, "Internet Security Research Group"),
-        (DnType::CommonName, "ISRG Root X1"),
-    ] {
-        name.push(kind, DnValue::PrintableString(text.try_into().unwrap()));
-    }
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.distinguished_name = name;
-    let ca_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["x.example".to_owned()]).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    leaf.signed_by(&leaf_key, &Issuer::from_params(&ca, &ca_key)).unwrap().der().to_vec()
-}
-
 #[test]
-fn the_root_of_a_chain_is_found_in_webpki_roots() {
+fn lint_matches_a_root_by_key_and_signature_not_by_name() {
     // ISRG Root X1's published pin.
     const ISRG_ROOT_X1: &str = "sha256/C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=";
-    let dir = scratch("webpki-root");
-    let chain = dir.join("leaf.der");
-    std::fs::write(&chain, leaf_under_isrg_root_x1_name()).unwrap();
-    let leaf_pin = certpin_json(&["pin", path_str(&chain)], 0)["certificates"][0]["pin"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dir = scratch("lint-fake-isrg");
+    fake_isrg_chain(&dir);
+    let (leaf, fake_root) = (dir.join("leaf.pem"), dir.join("fake-root.pem"));
+    let pin_of = |file: &Path| {
+        certpin_json(&["pin", path_str(file)], 0)["certificates"][0]["pin"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (leaf_pin, fake_root_pin) = (pin_of(&leaf), pin_of(&fake_root));
     let policy = dir.join("policy.json");
-    let document = format!(
-        r#"{{"certpin_policy": 1, "domains": {{"x.example": {{"pins": ["{ISRG_ROOT_X1}", "{leaf_pin}"]}}}}}}"#
-    );
-    std::fs::write(&policy, document).unwrap();
-    // Both pins are on the chain once the root is known: no backup.
-    let report = certpin_json(&["lint", path_str(&policy), "--chain", path_str(&chain)], 1);
+    let lint_with = |root_pin: &str, extra: &[&str], code: i32| {
+        let document = format!(
+            r#"{{"certpin_policy": 1, "domains": {{"api.example.com": {{"pins": ["{root_pin}", "{leaf_pin}"]}}}}}}"#
+        );
+        std::fs::write(&policy, document).unwrap();
+        let args = [&["lint", path_str(&policy), "--chain", path_str(&leaf)][..], extra].concat();
+        certpin_json(&args, code)
+    };
+    // The leaf's issuer is named as ISRG Root X1 but signed with another key: the chain does
+    // not validate, so lint names no root for it (by name it would have found ISRG's).
+    let report = lint_with(ISRG_ROOT_X1, &[], 2);
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains("does not validate"), "{error}");
+    // With the made-up root as an anchor, the root on the chain is that anchor, by its key:
+    // ISRG's pin is then a backup off the chain, and the anchor's pin is on it.
+    let anchor = ["--anchor", path_str(&fake_root)];
+    let report = lint_with(ISRG_ROOT_X1, &anchor, 0);
+    assert_eq!(report["errors"], 0, "{report:#}");
+    let report = lint_with(&fake_root_pin, &anchor, 1);
     let finding = &report["findings"][0];
     assert_eq!(finding["check"], "backup-on-chain");
     assert!(finding["message"].as_str().unwrap().contains("(root, leaf)"), "{finding}");

@@ -24,7 +24,7 @@ const ROOT: &str = "sha256/p5JNJN/UpdR75s8KA6MCUJsGzs561WIlb033nojUF5o=";
 fn certpin(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_certpin"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .expect("certpin runs")
 }
@@ -405,8 +405,10 @@ fn trustkit_plist_json_and_binary_plist_mean_what_trustkit_means() {
     // The same dictionary in binary plist form reads the same.
     let dir = scratch("trustkit-binary");
     let binary = dir.join("trustkit.bplist");
-    let value = plist::Value::from_file(Path::new(env!("CARGO_MANIFEST_DIR")).join(TRUSTKIT_PLIST))
-        .unwrap();
+    let value = plist::Value::from_file(
+        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).join(TRUSTKIT_PLIST),
+    )
+    .unwrap();
     value.to_file_binary(&binary).unwrap();
     let (_, from_binary, _) = import("trustkit", binary.to_str().unwrap());
     assert_eq!(from_binary, policy);

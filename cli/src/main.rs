@@ -18,6 +18,7 @@ mod nsc_export;
 mod output;
 mod probe;
 mod trustkit;
+mod validated;
 
 use std::process::ExitCode;
 

@@ -3,8 +3,9 @@
 //! expires within the window, a chain that will stop matching (an intermediate and a pin set
 //! that expire), a pin set with no backup off the chain, and hosts it could not check.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
-#[path = "support/tls_server.rs"]
+#[path = "../../tests/support/tls_server.rs"]
 mod tls_server;
 
 use std::path::{Path, PathBuf};
