@@ -9,7 +9,7 @@
 # Usage: .ci/sanitizers.sh [asan] [miri] [tsan]   (default: all three)
 #
 # A report from any process fails the run, not only from the test harness: a test that runs
-# the `certpin` binary (tests/cli.rs) captures its stderr and checks its exit code, and ASan's
+# the `certpin` binary (cli/tests/cli.rs) captures its stderr and checks its exit code, and ASan's
 # default exit code 1 is also the tool's "no" answer. So every sanitized process writes its
 # reports to files (log_path) and exits with a code of its own (ASan 86, TSan 87), and any
 # report file fails the step. Needs the nightly toolchain ($CERTPIN_NIGHTLY, default
@@ -103,7 +103,7 @@ fi
 #    - verdict_cache.rs: a speed ratio between cold and warm verifications.
 foreign_programs=(c_clients c_examples c_tls_stacks jni_client okhttp_client objc_wrapper cpp install)
 test_targets=()
-for file in tests/*.rs; do
+for file in tests/*.rs cli/tests/*.rs; do
     name=$(basename "$file" .rs)
     if [[ " ${foreign_programs[*]} " != *" $name "* ]]; then
         test_targets+=(--test "$name")
@@ -115,7 +115,7 @@ asan() {
     RUSTFLAGS="-Zsanitizer=address" RUSTDOCFLAGS="-Zsanitizer=address" \
         ASAN_OPTIONS="$options" LSAN_OPTIONS="$options" \
         CERTPIN_TEST_TIME_SCALE=10 \
-        cargo "+$nightly" test --locked --target "$target" --target-dir target/asan \
+        cargo "+$nightly" test --locked --all-features --target "$target" --target-dir target/asan \
         --lib --bins "${test_targets[@]}" --no-fail-fast -- \
         --skip in_bounded_time \
         --skip a_killed_writer_never_leaves_a_torn_file \
