@@ -348,8 +348,11 @@ pub fn entry_pattern(
     name: &str,
     include_subdomains: bool,
 ) -> Result<HostPattern, DocumentError> {
-    let pattern = HostPattern::parse(name)
-        .map_err(|_| refuse(key, "not a valid host, IP address, *.name or **.name pattern"))?;
+    let pattern =
+        HostPattern::parse(name).map_err(|_| match crate::host::ambiguous_idna(name) {
+            Some(why) => refuse(key, why),
+            None => refuse(key, "not a valid host, IP address, *.name or **.name pattern"),
+        })?;
     match (include_subdomains, pattern) {
         (false, pattern) => Ok(pattern),
         (true, HostPattern::Exact(host)) => match host.dns() {

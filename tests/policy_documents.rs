@@ -231,6 +231,11 @@ fn malformed_documents() -> Vec<Malformed> {
             &[r#"domains."api.example.com:443": not a valid host"#],
         ),
         malformed(
+            "an IDNA deviation character (two hosts, depending on the app's stack)",
+            with_entry("faß.example", &two),
+            &[r#"domains."faß.example": "#, "xn--fa-hia.example", "fass.example"],
+        ),
+        malformed(
             "wildcard over an IP address",
             with_entry("*.10.0.0.1", &two),
             &[r#"domains."*.10.0.0.1": not a valid host"#],
