@@ -11,12 +11,14 @@
 
 #[path = "support/static_lib.rs"]
 mod static_lib;
+#[path = "support/temp_dir.rs"]
+mod temp_dir;
 use static_lib::static_library;
+use temp_dir::TempDir;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -40,36 +42,6 @@ const HOST: &str = "api.example.com";
 /// What a sanitizer prints when it finds something.
 const SANITIZER_REPORTS: &[&str] =
     &["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error"];
-
-/// A directory under the system's temporary directory, removed (with its contents) on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(purpose: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "certpin-{purpose}-{}-{nanos}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir(&path).unwrap_or_else(|e| panic!("creating {}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn repo(path: &str) -> PathBuf {
     Path::new(ROOT).join(path)
