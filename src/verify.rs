@@ -141,6 +141,9 @@ pub struct Verdict {
     /// The first issuer a candidate path was refused for because its keyUsage does not allow
     /// signing certificates, as DER.
     pub refused_issuer: Option<Vec<u8>>,
+    /// Whether path building ran out of its signature-checking budget
+    /// (`crate::signature_budget`): a signature check was refused without being made.
+    pub signature_budget_spent: bool,
     /// The time the chain was checked at, in seconds since the Unix epoch.
     pub unix_time: u64,
     /// The store's policy generation the verdict was reached under.
@@ -159,6 +162,7 @@ impl Verdict {
             notes: 0,
             ignored: Vec::new(),
             refused_issuer: None,
+            signature_budget_spent: false,
             unix_time,
             generation,
         }
@@ -325,6 +329,7 @@ fn validate(
         Some(&check_path),
     );
     verdict.refused_issuer = key_usage.refused();
+    verdict.signature_budget_spent = budget.spent();
     let name_check = chain.leaf.verify_is_valid_for_subject_name(&host.server_name());
     if let Some(pin) = matched.into_inner() {
         verdict.matched_pin = Some(pin);
