@@ -235,7 +235,7 @@ fn the_signature_budget_ends_path_building_among_costly_decoys() {
     let leaf = leaf(&genuine_issuer);
     let decoys: Vec<Vec<u8>> =
         (0..5).map(|_| p384_ca_signed_by("Budget Issuing CA", &root_issuer).0).collect();
-    let store = store_for(&[root], &[pin_of(&genuine), hostile_chains::foreign_pin()]);
+    let store = store_for(&[root.clone()], &[pin_of(&genuine), hostile_chains::foreign_pin()]);
     for (decoy_count, expected) in [(0, PIN_OK), (4, PIN_OK), (5, PIN_ERR_INVALID_CHAIN)] {
         // Decoys first: path building meets them before the genuine issuer.
         let mut chain = vec![leaf.as_slice()];
@@ -250,4 +250,9 @@ fn the_signature_budget_ends_path_building_among_costly_decoys() {
             "{decoy_count} decoys: the explanation names the spent budget when, and only when, it refused"
         );
     }
+    // A refusal for another reason does not blame the budget.
+    let unpinned = store_for(&[root], &[hostile_chains::foreign_pin()]);
+    let (code, explanation) = explain(&unpinned, &[&leaf, &genuine], HOST, T);
+    expect(code, PIN_ERR_PIN_MISMATCH, "no decoys, no pinned key");
+    assert!(!explanation.contains("path building stopped"), "{explanation}");
 }
