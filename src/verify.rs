@@ -234,8 +234,13 @@ fn decide(
         return validate(snapshot, &parsed, chain, host, None, verdict);
     };
     let rules = set.rules;
-    if rules.excluded || (set.pins.is_empty() && !rules.tofu) {
+    if rules.excluded {
         return validate(snapshot, &parsed, chain, host, None, verdict);
+    }
+    if set.pins.is_empty() && !rules.tofu {
+        // `PinSet::check_configured` lets no such entry into a policy; were one to get there,
+        // it is refused, never taken as unpinned.
+        return Err(PinError::NotPinned);
     }
     if set.pins.is_empty() {
         // Trust on first use: the chain must stand on its own (unless the pin is the whole
