@@ -384,6 +384,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_config_problem_has_its_documented_lint_check_name() {
+        // `certpin lint` reports these names (README, "certpin lint"); they are an interface.
+        let names = [
+            (ConfigProblem::NoPins, "no-pins"),
+            (ConfigProblem::MissingBackup, "missing-backup"),
+            (ConfigProblem::ExclusionWithOptions, "exclusion-with-options"),
+            (ConfigProblem::ReportOnlyWithoutCa, "report-only-without-ca"),
+            (ConfigProblem::WarningAfterExpiry, "warning-after-expiry"),
+        ];
+        for (problem, name) in names {
+            assert_eq!(problem.name(), name, "{problem:?}");
+        }
+    }
+
+    #[test]
     fn a_verdict_is_unchanged_until_the_second_before_the_next_date() {
         let rules =
             PinRules { warn_after: Some(100), expires_at: Some(200), ..PinRules::default() };

@@ -413,14 +413,14 @@ fn rejected_path(path: &VerifiedPath<'_>, served: &[&[u8]], snapshot: &Snapshot)
     }
 }
 
-/// The `PIN_ERR_*` code of a path-validation error.
+/// The `PIN_ERR_*` code of a path-validation error. (webpki raises `CertNotValidForName` only
+/// from the name check, which `validate` makes and maps itself.)
 fn path_error(error: webpki::Error) -> PinError {
     use webpki::Error as E;
     match error {
         E::UnknownIssuer => PinError::UnknownIssuer,
         E::CertExpired { .. } => PinError::Expired,
         E::CertNotValidYet { .. } => PinError::NotYetValid,
-        E::CertNotValidForName(_) => PinError::HostMismatch,
         E::BadDer | E::BadDerTime | E::TrailingData(_) | E::UnsupportedCertVersion => {
             PinError::BadCertificate
         }
