@@ -239,5 +239,22 @@ fn only_keys_learned_on_first_use_carry_over_to_a_new_policy() {
     for host in ["device.local", "door.cams.local"] {
         let v = store.verify(&[&s.ec_leaf], host, T);
         v.expect(PIN_ERR_NOT_PINNED, PIN_VERDICT_TOFU_FIRST_USE, &format!("{host}: first use"));
+        expect_code(store.add(host, &v.leaf_pin), PIN_OK, &format!("{host}: remember"));
+        store.verify(&[&s.ec_leaf], host, T).expect(PIN_OK, 0, &format!("{host}: learned"));
+    }
+    // The other way: learned keys do not join the pins of an entry, exact or wildcard, that
+    // the new policy enforces; only its own pins count there.
+    let enforced_wildcard = format!(
+        r#"{{"certpin_policy": 1, "version": 1, "domains": {{
+        "device.local": {{"pins": ["{root}", "{leaf}"], "trust": "pins_only"}},
+        "*.cams.local": {{"pins": ["{root}", "{leaf}"], "trust": "pins_only"}}}}}}"#,
+        root = pin("root-ca"),
+        leaf = pin("leaf"),
+    );
+    store.load_ok(&enforced_wildcard);
+    for host in ["device.local", "door.cams.local"] {
+        let v = store.verify(&[&s.ec_leaf], host, T);
+        v.expect(PIN_ERR_PIN_MISMATCH, 0, &format!("{host}: the learned key is not a pin now"));
+        store.verify(&[&s.leaf], host, T).expect(PIN_OK, 0, &format!("{host}: its own pins"));
     }
 }
