@@ -34,6 +34,9 @@ for t in "${tests[@]}"; do
     cargo_args+=(-C "--test=$t")
 done
 
+if [[ -z "${CERTPIN_MUTANTS_BASE:-}" && "$(git rev-parse --is-shallow-repository)" == true ]]; then
+    git fetch -q --deepen=1 origin 2>/dev/null || true # a shallow clone: fetch HEAD's parent
+fi
 if [[ -n "${CERTPIN_MUTANTS_BASE:-}" ]]; then
     base="$CERTPIN_MUTANTS_BASE"
 elif git rev-parse -q --verify 'HEAD^' >/dev/null; then
