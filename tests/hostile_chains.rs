@@ -235,7 +235,8 @@ fn the_signature_budget_ends_path_building_among_costly_decoys() {
     let leaf = leaf(&genuine_issuer);
     let decoys: Vec<Vec<u8>> =
         (0..5).map(|_| p384_ca_signed_by("Budget Issuing CA", &root_issuer).0).collect();
-    let store = store_for(&[root.clone()], &[pin_of(&genuine), hostile_chains::foreign_pin()]);
+    let store =
+        store_for(std::slice::from_ref(&root), &[pin_of(&genuine), hostile_chains::foreign_pin()]);
     for (decoy_count, expected) in [(0, PIN_OK), (4, PIN_OK), (5, PIN_ERR_INVALID_CHAIN)] {
         // Decoys first: path building meets them before the genuine issuer.
         let mut chain = vec![leaf.as_slice()];
