@@ -63,7 +63,7 @@ if ! cargo mutants --version >/dev/null 2>&1; then
     cargo install cargo-mutants --locked --version '^27'
 fi
 
-git ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$work/tree")
+git ls-files -z | xargs -0 cp --parents -t "$work/tree"
 cd "$work/tree"
 # Test modules are not mutated: a wrong change there is not a wrong change to the library.
 select=(--in-diff "$work/change.diff" -e 'src/ffi/*_tests.rs')
