@@ -72,6 +72,12 @@ fn write_explanation(out: &mut String, verdict: &Verdict, chain: &[&[u8]]) -> st
             "  path refused: an issuer's keyUsage does not allow signing certificates (no keyCertSign): {subject}"
         )?;
     }
+    if verdict.signature_budget_spent && verdict.result.is_err() {
+        writeln!(
+            out,
+            "  path building stopped: the chain needed more signature checks than one verification may make (about 150 with P-256 keys, 10 with P-384)"
+        )?;
+    }
     if let Some(failure) = &verdict.strict_failure {
         writeln!(out, "  strict profile: {failure}")?;
     }

@@ -383,6 +383,36 @@ impl Policy {
 mod tests {
     use super::*;
 
+    #[test]
+    fn each_config_problem_has_its_documented_lint_check_name() {
+        // `certpin lint` reports these names (README, "certpin lint"); they are an interface.
+        let names = [
+            (ConfigProblem::NoPins, "no-pins"),
+            (ConfigProblem::MissingBackup, "missing-backup"),
+            (ConfigProblem::ExclusionWithOptions, "exclusion-with-options"),
+            (ConfigProblem::ReportOnlyWithoutCa, "report-only-without-ca"),
+            (ConfigProblem::WarningAfterExpiry, "warning-after-expiry"),
+        ];
+        for (problem, name) in names {
+            assert_eq!(problem.name(), name, "{problem:?}");
+        }
+    }
+
+    #[test]
+    fn a_verdict_is_unchanged_until_the_second_before_the_next_date() {
+        let rules =
+            PinRules { warn_after: Some(100), expires_at: Some(200), ..PinRules::default() };
+        assert_eq!(rules.unchanged_until(0), 99);
+        assert_eq!(rules.unchanged_until(99), 99);
+        // At a date, that date has passed: the next one bounds the verdict.
+        assert_eq!(rules.unchanged_until(100), 199);
+        assert_eq!(rules.unchanged_until(199), 199);
+        assert_eq!(rules.unchanged_until(200), u64::MAX);
+        assert_eq!(PinRules::default().unchanged_until(0), u64::MAX);
+        assert!(!rules.warns_at(99) && rules.warns_at(100));
+        assert!(!rules.expired_at(199) && rules.expired_at(200));
+    }
+
     fn pin(n: u8) -> Pin {
         Pin::of_spki(&[n])
     }

@@ -8,7 +8,7 @@
 //! once the budget is spent every further check fails without being made, as a bad signature
 //! would (path building then ends quickly, refused).
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use rustls_pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
 
@@ -48,20 +48,31 @@ fn cost(algorithm: &dyn SignatureVerificationAlgorithm, public_key: &[u8]) -> u3
 #[derive(Debug)]
 pub struct SignatureBudget {
     left: AtomicU32,
+    spent: AtomicBool,
 }
 
 impl SignatureBudget {
     /// A full budget.
     pub fn new() -> Self {
-        Self { left: AtomicU32::new(SIGNATURE_BUDGET) }
+        Self { left: AtomicU32::new(SIGNATURE_BUDGET), spent: AtomicBool::new(false) }
     }
 
     /// Takes the cost of a check from the budget; `false` (and nothing taken) when too little
-    /// is left.
+    /// is left, which [`SignatureBudget::spent`] then reports.
     fn charge(&self, cost: u32) -> bool {
-        self.left
+        let charged = self
+            .left
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(cost))
-            .is_ok()
+            .is_ok();
+        if !charged {
+            self.spent.store(true, Ordering::Relaxed);
+        }
+        charged
+    }
+
+    /// Whether a check was refused for want of budget.
+    pub fn spent(&self) -> bool {
+        self.spent.load(Ordering::Relaxed)
     }
 }
 

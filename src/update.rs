@@ -148,3 +148,15 @@ pub fn check_freshness(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_update_error_displays_its_problem() {
+        let error = refuse(PinError::StaleUpdate, "version 3 is not newer than version 4");
+        assert_eq!(error.to_string(), "version 3 is not newer than version 4");
+        assert_eq!(error.error, PinError::StaleUpdate);
+    }
+}

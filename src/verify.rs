@@ -141,6 +141,9 @@ pub struct Verdict {
     /// The first issuer a candidate path was refused for because its keyUsage does not allow
     /// signing certificates, as DER.
     pub refused_issuer: Option<Vec<u8>>,
+    /// Whether path building ran out of its signature-checking budget
+    /// (`crate::signature_budget`): a signature check was refused without being made.
+    pub signature_budget_spent: bool,
     /// The time the chain was checked at, in seconds since the Unix epoch.
     pub unix_time: u64,
     /// The store's policy generation the verdict was reached under.
@@ -159,6 +162,7 @@ impl Verdict {
             notes: 0,
             ignored: Vec::new(),
             refused_issuer: None,
+            signature_budget_spent: false,
             unix_time,
             generation,
         }
@@ -230,8 +234,13 @@ fn decide(
         return validate(snapshot, &parsed, chain, host, None, verdict);
     };
     let rules = set.rules;
-    if rules.excluded || (set.pins.is_empty() && !rules.tofu) {
+    if rules.excluded {
         return validate(snapshot, &parsed, chain, host, None, verdict);
+    }
+    if set.pins.is_empty() && !rules.tofu {
+        // `PinSet::check_configured` lets no such entry into a policy; were one to get there,
+        // it is refused, never taken as unpinned.
+        return Err(PinError::NotPinned);
     }
     if set.pins.is_empty() {
         // Trust on first use: the chain must stand on its own (unless the pin is the whole
@@ -325,6 +334,7 @@ fn validate(
         Some(&check_path),
     );
     verdict.refused_issuer = key_usage.refused();
+    verdict.signature_budget_spent = budget.spent();
     let name_check = chain.leaf.verify_is_valid_for_subject_name(&host.server_name());
     if let Some(pin) = matched.into_inner() {
         verdict.matched_pin = Some(pin);
@@ -403,14 +413,14 @@ fn rejected_path(path: &VerifiedPath<'_>, served: &[&[u8]], snapshot: &Snapshot)
     }
 }
 
-/// The `PIN_ERR_*` code of a path-validation error.
+/// The `PIN_ERR_*` code of a path-validation error. (webpki raises `CertNotValidForName` only
+/// from the name check, which `validate` makes and maps itself.)
 fn path_error(error: webpki::Error) -> PinError {
     use webpki::Error as E;
     match error {
         E::UnknownIssuer => PinError::UnknownIssuer,
         E::CertExpired { .. } => PinError::Expired,
         E::CertNotValidYet { .. } => PinError::NotYetValid,
-        E::CertNotValidForName(_) => PinError::HostMismatch,
         E::BadDer | E::BadDerTime | E::TrailingData(_) | E::UnsupportedCertVersion => {
             PinError::BadCertificate
         }

@@ -81,6 +81,8 @@ fn set_dates(store: &Store, expires_at: u64, warn_after: u64) -> u32 {
 fn dates_at_and_past_max_time() {
     assert_eq!(CERTPIN_MAX_TIME, 253_402_300_799, "9999-12-31T23:59:59Z");
     let store = Store::new();
+    expect(set_dates(&store, CERTPIN_MAX_TIME, CERTPIN_MAX_TIME), PIN_OK, "both at the limit");
+    expect(set_dates(&store, 0, CERTPIN_MAX_TIME), PIN_OK, "a warning at the limit, no expiry");
     expect(set_dates(&store, CERTPIN_MAX_TIME, CERTPIN_MAX_TIME - 1), PIN_OK, "at the limit");
     let at_limit = state(&store);
     assert!(at_limit.0.contains("9999-12-31T23:59:59Z"), "{}", at_limit.0);

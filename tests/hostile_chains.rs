@@ -207,3 +207,53 @@ fn an_issuer_whose_key_usage_forbids_signing_certificates_is_refused() {
     expect(code, PIN_ERR_INVALID_CHAIN, &explanation);
     assert!(explanation.contains("CN=Usage Anchor"), "{explanation}");
 }
+
+/// A CA named `cn` with its own P-384 key, issued by `issuer`.
+fn p384_ca_signed_by(
+    cn: &str,
+    issuer: &Issuer<'_, KeyPair>,
+) -> (Vec<u8>, Issuer<'static, KeyPair>) {
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).expect("P-384 key");
+    let params = ca_params(cn, 0);
+    let der = params.signed_by(&key, issuer).expect("CA").der().to_vec();
+    (der, Issuer::new(params, key))
+}
+
+#[test]
+fn the_signature_budget_ends_path_building_among_costly_decoys() {
+    // The budget is about 10.7 P-384 checks (`src/signature_budget.rs`), below webpki's own cap
+    // of 100 checks. Each decoy is a CA of the leaf's issuer's name, with its own P-384 key,
+    // issued by the trusted root: webpki checks the decoy's signature (it verifies), then the
+    // leaf's against the decoy's key (it fails). Four decoys and the genuine path are ten
+    // checks: accepted. Five decoys are twelve: the budget runs out before the genuine path is
+    // checked, and the chain is refused however long webpki's own count would have gone on.
+    let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).expect("P-384 key");
+    let root_params = ca_params("Budget Root", 0);
+    let root = root_params.self_signed(&root_key).expect("root").der().to_vec();
+    let root_issuer = Issuer::new(root_params, root_key);
+    let (genuine, genuine_issuer) = p384_ca_signed_by("Budget Issuing CA", &root_issuer);
+    let leaf = leaf(&genuine_issuer);
+    let decoys: Vec<Vec<u8>> =
+        (0..5).map(|_| p384_ca_signed_by("Budget Issuing CA", &root_issuer).0).collect();
+    let store =
+        store_for(std::slice::from_ref(&root), &[pin_of(&genuine), hostile_chains::foreign_pin()]);
+    for (decoy_count, expected) in [(0, PIN_OK), (4, PIN_OK), (5, PIN_ERR_INVALID_CHAIN)] {
+        // Decoys first: path building meets them before the genuine issuer.
+        let mut chain = vec![leaf.as_slice()];
+        chain.extend(decoys[..decoy_count].iter().map(Vec::as_slice));
+        chain.push(&genuine);
+        let (code, explanation) = explain(&store, &chain, HOST, T);
+        eprintln!("{decoy_count} decoys: {}\n{explanation}", name_of(code));
+        expect(code, expected, &format!("{decoy_count} P-384 decoys"));
+        assert_eq!(
+            explanation.contains("path building stopped: the chain needed more signature checks"),
+            expected != PIN_OK,
+            "{decoy_count} decoys: the explanation names the spent budget when, and only when, it refused"
+        );
+    }
+    // A refusal for another reason does not blame the budget.
+    let unpinned = store_for(&[root], &[hostile_chains::foreign_pin()]);
+    let (code, explanation) = explain(&unpinned, &[&leaf, &genuine], HOST, T);
+    expect(code, PIN_ERR_PIN_MISMATCH, "no decoys, no pinned key");
+    assert!(!explanation.contains("path building stopped"), "{explanation}");
+}

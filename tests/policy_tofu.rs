@@ -213,3 +213,48 @@ fn learned_keys_survive_a_restart_and_a_reload_of_the_built_in_policy() {
     again.expect(PIN_ERR_NOT_PINNED, PIN_VERDICT_TOFU_FIRST_USE, "the entry went, and its key");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn only_keys_learned_on_first_use_carry_over_to_a_new_policy() {
+    // Pins the app gave (an enforced entry) are not learned keys: a policy that turns the host
+    // over to trust on first use starts it with nothing learned, exactly as, or under a
+    // wildcard, pattern.
+    let s = samples();
+    let enforced = format!(
+        r#"{{"certpin_policy": 1, "version": 1, "domains": {{
+        "device.local": {{"pins": ["{ec}", "{leaf}"], "trust": "pins_only"}},
+        "door.cams.local": {{"pins": ["{ec}", "{leaf}"], "trust": "pins_only"}}}}}}"#,
+        ec = pin("ec-leaf"),
+        leaf = pin("leaf"),
+    );
+    let tofu = r#"{"certpin_policy": 1, "version": 1, "domains": {
+        "device.local": {"tofu": true, "trust": "pins_only"},
+        "*.cams.local": {"tofu": true, "trust": "pins_only"}}}"#;
+    let store = Store::new();
+    store.load_ok(&enforced);
+    for host in ["device.local", "door.cams.local"] {
+        store.verify(&[&s.ec_leaf], host, T).expect(PIN_OK, 0, &format!("{host}: enforced"));
+    }
+    store.load_ok(tofu);
+    for host in ["device.local", "door.cams.local"] {
+        let v = store.verify(&[&s.ec_leaf], host, T);
+        v.expect(PIN_ERR_NOT_PINNED, PIN_VERDICT_TOFU_FIRST_USE, &format!("{host}: first use"));
+        expect_code(store.add(host, &v.leaf_pin), PIN_OK, &format!("{host}: remember"));
+        store.verify(&[&s.ec_leaf], host, T).expect(PIN_OK, 0, &format!("{host}: learned"));
+    }
+    // The other way: learned keys do not join the pins of an entry, exact or wildcard, that
+    // the new policy enforces; only its own pins count there.
+    let enforced_wildcard = format!(
+        r#"{{"certpin_policy": 1, "version": 1, "domains": {{
+        "device.local": {{"pins": ["{root}", "{leaf}"], "trust": "pins_only"}},
+        "*.cams.local": {{"pins": ["{root}", "{leaf}"], "trust": "pins_only"}}}}}}"#,
+        root = pin("root-ca"),
+        leaf = pin("leaf"),
+    );
+    store.load_ok(&enforced_wildcard);
+    for host in ["device.local", "door.cams.local"] {
+        let v = store.verify(&[&s.ec_leaf], host, T);
+        v.expect(PIN_ERR_PIN_MISMATCH, 0, &format!("{host}: the learned key is not a pin now"));
+        store.verify(&[&s.leaf], host, T).expect(PIN_OK, 0, &format!("{host}: its own pins"));
+    }
+}

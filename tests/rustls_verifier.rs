@@ -349,3 +349,31 @@ fn repeats_give_the_same_answer() {
     let chain: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
     assert!(store.cached_trust(&chain, "api.example.com", AT), "the trusted chain was cached");
 }
+
+/// The verifier takes the chain from rustls, not through the C API's checks: the documented
+/// limits (`CERTPIN_MAX_CHAIN_LEN` certificates, `CERTPIN_MAX_CERT_LEN` bytes each) still hold,
+/// refused as `PinError::InvalidArgument` however harmless the extra certificates would be.
+#[test]
+fn chains_past_the_documented_limits_are_refused() {
+    use certpin::{CERTPIN_MAX_CERT_LEN, CERTPIN_MAX_CHAIN_LEN};
+    let mut at_limit = genuine_chain();
+    while at_limit.len() < CERTPIN_MAX_CHAIN_LEN {
+        at_limit.push(der("intermediate-ca.der"));
+    }
+    assert_eq!(verify_with(pinned_store(), &at_limit, "api.example.com", AT), Ok(()));
+    let mut too_long = at_limit.clone();
+    too_long.push(der("intermediate-ca.der"));
+    let error = verify_with(pinned_store(), &too_long, "api.example.com", AT).unwrap_err();
+    assert_eq!(pin_failure(&error).error, PinError::InvalidArgument, "one certificate too many");
+    let mut too_large = genuine_chain();
+    too_large.push(vec![0x30; CERTPIN_MAX_CERT_LEN + 1]);
+    let error = verify_with(pinned_store(), &too_large, "api.example.com", AT).unwrap_err();
+    assert_eq!(pin_failure(&error).error, PinError::InvalidArgument, "one byte too many");
+    let mut largest = genuine_chain();
+    largest.push(vec![0x30; CERTPIN_MAX_CERT_LEN]);
+    assert_eq!(
+        verify_with(pinned_store(), &largest, "api.example.com", AT),
+        Ok(()),
+        "junk at the size limit is ignored"
+    );
+}

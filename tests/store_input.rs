@@ -508,6 +508,17 @@ fn pins_match_the_ones_openssl_computed_for_every_sample() {
 }
 
 #[test]
+fn a_v1_root_has_a_pin_though_no_server_certificate_could_be_v1() {
+    // webpki parses an X.509 v1 certificate as a trust anchor, not as a server certificate; a
+    // root that old is still pinnable (and addable as an anchor). The pin, from openssl:
+    //   openssl x509 -inform der -in testdata/hostile/v1-root.der -pubkey -noout |
+    //   openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+    let v1_root = testdata("hostile/v1-root.der");
+    assert_eq!(pin_of(&v1_root), "sha256/R1kglxvNYiszBw0s3MOJR4hAOEwsOe9EjWWoVS6UBB0=");
+    expect(Store::new().add_anchor(&v1_root), PIN_OK, "a v1 root as a trust anchor");
+}
+
+#[test]
 fn pins_are_the_sha256_of_the_subject_public_key_info() {
     // rcgen's own SPKI encoding, hashed here: the same value pin_spki_sha256 gives.
     let f = fx();

@@ -509,6 +509,29 @@ fn an_issuer_that_is_not_a_ca_is_an_invalid_chain() {
 }
 
 #[test]
+fn a_leaf_whose_validity_dates_do_not_read_is_a_bad_certificate() {
+    // webpki reads the dates only when it checks them, on path building: a leaf whose notAfter
+    // has a letter for a digit parses, and is then refused as malformed, not as an invalid
+    // chain.
+    let f = fx();
+    let store = pinned_store(HOST, &[&f.genuine.root.pin()]);
+    let leaf = f.genuine.leaf.der();
+    let times: Vec<usize> =
+        leaf.windows(2).enumerate().filter(|(_, w)| *w == [0x17, 13]).map(|(at, _)| at).collect();
+    assert_eq!(times.len(), 2, "a notBefore and a notAfter, as UTCTime");
+    let mut bad_time = leaf.to_vec();
+    bad_time[times[1] + 2 + 4] = b'x'; // the notAfter's day: YYMMDD
+    assert_eq!(pin_of(&bad_time), f.genuine.leaf.pin(), "the changed leaf still parses, same key");
+    let intermediate = f.genuine.intermediate.der();
+    expect(verify(&store, &[leaf, intermediate], HOST, T), PIN_OK, "the leaf as issued");
+    expect(
+        verify(&store, &[&bad_time, intermediate], HOST, T),
+        PIN_ERR_BAD_CERTIFICATE,
+        "notAfter day 'x'",
+    );
+}
+
+#[test]
 fn a_bad_signature_is_an_invalid_chain() {
     let f = fx();
     let store = pinned_store(HOST, &[&f.genuine.root.pin()]);

@@ -5,6 +5,11 @@
 #[path = "../../tests/support/tls_server.rs"]
 mod tls_server;
 
+#[path = "support/run.rs"]
+mod run;
+
+use run::certpin;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,15 +25,6 @@ use tls_server::{Served, TlsServer};
 
 /// 2027-01-01T00:00:00Z: inside the samples' validity.
 const AT: &str = "1798761600";
-
-/// Runs `certpin ARGS` from the repository root (so `testdata/...` paths work).
-fn certpin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certpin"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("certpin runs")
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

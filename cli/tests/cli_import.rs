@@ -3,8 +3,12 @@
 //! apply to which host afterwards (asked of the library's own lookup), the notes for what
 //! cannot be carried over, what each platform refuses, and round trips.
 
+#[path = "support/run.rs"]
+mod run;
+
+use run::certpin;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use certpin::host::HostName;
 use certpin::store::PinStore;
@@ -20,14 +24,6 @@ const EC_INTERMEDIATE: &str = "sha256/SmQBou+OJftPeUt4UkihZapEP1epij2gYbtZ4wJBUK
 const LEAF: &str = "sha256/gMB23enBNYvde+DP2RIFAmmhOw91sj0Ix8Sg1MZlFyk=";
 const EC_LEAF: &str = "sha256/QbL6V/Fm7dJP8fq+hi8EXemC+KHMjv47pHU7K9OQgos=";
 const ROOT: &str = "sha256/p5JNJN/UpdR75s8KA6MCUJsGzs561WIlb033nojUF5o=";
-
-fn certpin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_certpin"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("certpin runs")
-}
 
 /// `certpin --json ARGS`: the exit status and the JSON document.
 fn certpin_json(args: &[&str]) -> (i32, Value) {
